@@ -1,0 +1,12 @@
+// Package rib is the route model shared by every source and the desired
+// forwarding state built from it.
+//
+// A route is keyed by (Linux table, prefix) and carries its kind and paths in
+// Linux terms (gateway and Linux ifindex). Sources (the FRR feed, the BIRD
+// bridge) convert their protocol messages into rib types at their edge and
+// send Updates; one goroutine owns the desired state, chooses between
+// sources, and hands the dataplane the latest change per key, so a prefix
+// that changes five times while the dataplane is busy costs one VPP call.
+//
+// The rib must not know about VPP, netlink, FPM or BGP.
+package rib

@@ -1,0 +1,168 @@
+package rib
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+)
+
+// Options configure a RIB.
+type Options struct {
+	// Preference lists sources from most to least preferred; when two
+	// sources announce the same key, the first one listed wins. Sources not
+	// listed rank after those listed. Default: FRR, then BIRD.
+	Preference []Source
+	// InputQueue bounds how many Updates may wait for the RIB goroutine.
+	// Default 64.
+	InputQueue int
+	Logger     *slog.Logger
+}
+
+// RIB holds the desired forwarding state. One goroutine (Run) owns it; other
+// goroutines talk to it through Apply, Next, Routes and Resync.
+//
+// Between the RIB and the dataplane, pending work is a set of dirty keys in
+// arrival order, not a queue of changes: the dataplane always receives the
+// latest route for a key, so memory stays bounded by the number of keys
+// however fast sources change them.
+type RIB struct {
+	rank   map[Source]int
+	log    *slog.Logger
+	in     chan Update
+	next   chan nextReq
+	snap   chan snapReq
+	resync chan struct{}
+}
+
+type nextReq struct {
+	ctx   context.Context
+	max   int
+	reply chan []Change // unbuffered: a change is handed over or kept, never lost
+}
+
+type snapReq struct {
+	reply chan []Route
+}
+
+// New returns a RIB; call Run to start it.
+func New(o Options) *RIB {
+	if o.Preference == nil {
+		o.Preference = []Source{SourceFRR, SourceBIRD}
+	}
+	if o.InputQueue <= 0 {
+		o.InputQueue = 64
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	rank := make(map[Source]int, len(o.Preference))
+	for i, s := range o.Preference {
+		rank[s] = i
+	}
+	return &RIB{
+		rank:   rank,
+		log:    o.Logger,
+		in:     make(chan Update, o.InputQueue),
+		next:   make(chan nextReq),
+		snap:   make(chan snapReq),
+		resync: make(chan struct{}, 1),
+	}
+}
+
+// Apply hands an Update to the RIB. It blocks only while the input queue is
+// full, which the RIB drains without ever waiting for the dataplane.
+func (r *RIB) Apply(ctx context.Context, u Update) error {
+	select {
+	case r.in <- u:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Next blocks until at least one key has changed since the dataplane last
+// saw it, then returns up to max changes, oldest first, each carrying the
+// route wanted now.
+func (r *RIB) Next(ctx context.Context, max int) ([]Change, error) {
+	if max <= 0 {
+		return nil, fmt.Errorf("rib: next: max must be positive, got %d", max)
+	}
+	req := nextReq{ctx: ctx, max: max, reply: make(chan []Change)}
+	select {
+	case r.next <- req:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	select {
+	case cs := <-req.reply:
+		return cs, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// Resync marks every key dirty, so the dataplane receives the whole desired
+// state again (after it lost its own, for example when VPP restarted).
+func (r *RIB) Resync() {
+	select {
+	case r.resync <- struct{}{}:
+	default: // one is already pending; it covers this one too
+	}
+}
+
+// Routes returns a copy of the desired state: the winning route of every key.
+func (r *RIB) Routes(ctx context.Context) ([]Route, error) {
+	req := snapReq{reply: make(chan []Route, 1)}
+	select {
+	case r.snap <- req:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	select {
+	case rs := <-req.reply:
+		return rs, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// Run owns the desired state until ctx is done.
+func (r *RIB) Run(ctx context.Context) error {
+	s := newState(r.rank)
+	var parked *nextReq
+	for {
+		select {
+		case u := <-r.in:
+			s.apply(u)
+		drain: // apply whatever else is queued before serving the dataplane
+			for {
+				select {
+				case u := <-r.in:
+					s.apply(u)
+				default:
+					break drain
+				}
+			}
+		case req := <-r.next:
+			parked = &req
+		case req := <-r.snap:
+			req.reply <- s.snapshot()
+		case <-r.resync:
+			s.markAll()
+		case <-ctx.Done():
+			return nil
+		}
+		if parked != nil && s.pending() > 0 {
+			cs := s.take(parked.max)
+			select {
+			case parked.reply <- cs:
+			case <-parked.ctx.Done(): // the caller gave up: keep its changes
+				for _, c := range cs {
+					s.markDirty(c.Key)
+				}
+			}
+			parked = nil
+		}
+	}
+}

@@ -1,0 +1,17 @@
+// Package vpp programs the desired state into VPP through its binary API
+// (GoVPP's socketclient).
+//
+// It owns the connection to VPP and everything VPP holds on lcpfib's behalf:
+// it pulls merged changes from the rib, translates Linux terms (table
+// numbers, ifindexes, rtm types) into VPP's (FIB table ids, sw_if_index, path
+// types), and sends them pipelined with a bounded window. Every request has
+// a deadline.
+//
+// Table mapping: Linux table 254 ("main") is VPP table 0; every other Linux
+// table N is VPP table N, created with ip_table_add_del before its first
+// route. Table 255 ("local") is never programmed: VPP derives its local
+// entries from interface addresses.
+//
+// It must not decide which routes are wanted (that is the rib's job) nor
+// talk to netlink or the routing daemons.
+package vpp

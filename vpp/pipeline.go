@@ -1,0 +1,115 @@
+package vpp
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.fd.io/govpp/api"
+	"go.fd.io/govpp/binapi/ip"
+	"go.fd.io/govpp/binapi/memclnt"
+	"go.fd.io/govpp/core"
+
+	"github.com/lcpfib/lcpfib/rib"
+)
+
+// pipeline keeps up to a window of requests in flight on one GoVPP stream.
+// One goroutine sends, another receives; VPP answers a stream's requests in
+// order, so the n-th reply belongs to the n-th request.
+type pipeline struct {
+	ctx     context.Context
+	stream  api.Stream
+	pending chan inflight // requests sent and not yet answered, in order
+	onReply func(req api.Message, key rib.Key, err error)
+}
+
+type inflight struct {
+	req api.Message
+	key rib.Key
+}
+
+func newPipeline(ctx context.Context, conn *core.Connection, window int, timeout time.Duration,
+	onReply func(api.Message, rib.Key, error)) (*pipeline, error) {
+	s, err := conn.NewStream(ctx,
+		core.WithRequestSize(window), core.WithReplySize(window+1), core.WithReplyTimeout(timeout))
+	if err != nil {
+		return nil, fmt.Errorf("opening API stream: %w", err)
+	}
+	// GoVPP v0.13.0 can fail the first reply of a fresh stream with
+	// "unknown message ID" when another goroutine is already receiving:
+	// finish one request/reply before pipelining.
+	if err := s.SendMsg(&memclnt.ControlPing{}); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("control_ping on new stream: %w", err)
+	}
+	if _, err := s.RecvMsg(); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("control_ping on new stream: %w", err)
+	}
+	return &pipeline{ctx: ctx, stream: s, pending: make(chan inflight, window), onReply: onReply}, nil
+}
+
+// send queues req; it blocks while the window is full.
+func (pl *pipeline) send(ctx context.Context, req api.Message, key rib.Key) error {
+	select {
+	case pl.pending <- inflight{req: req, key: key}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if err := pl.stream.SendMsg(req); err != nil {
+		return fmt.Errorf("sending %s for %s: %w", req.GetMessageName(), key, err)
+	}
+	return nil
+}
+
+// receive reads replies until close or a failure of the stream.
+func (pl *pipeline) receive() error {
+	for {
+		var f inflight
+		select {
+		case f = <-pl.pending:
+		case <-pl.ctx.Done():
+			return nil
+		}
+		if f.req == nil {
+			return nil // closed
+		}
+		reply, err := pl.stream.RecvMsg()
+		if err != nil {
+			if pl.ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("waiting for the reply to %s for %s: %w", f.req.GetMessageName(), f.key, err)
+		}
+		rv, err := retval(reply)
+		if err != nil {
+			return fmt.Errorf("reply to %s for %s: %w", f.req.GetMessageName(), f.key, err)
+		}
+		pl.onReply(f.req, f.key, api.RetvalToVPPApiError(rv))
+	}
+}
+
+// done tells the receiver that nothing more will be sent.
+func (pl *pipeline) done() { close(pl.pending) }
+
+func retval(m api.Message) (int32, error) {
+	switch r := m.(type) {
+	case *ip.IPRouteAddDelReply:
+		return r.Retval, nil
+	case *ip.IPTableAddDelReply:
+		return r.Retval, nil
+	}
+	return 0, fmt.Errorf("unexpected message %s", m.GetMessageName())
+}
+
+func isRouteAdd(m api.Message) (add, ok bool) {
+	r, ok := m.(*ip.IPRouteAddDel)
+	if !ok {
+		return false, false
+	}
+	return r.IsAdd, true
+}
+
+func tableAdd(t tableKey) *ip.IPTableAddDel {
+	return &ip.IPTableAddDel{IsAdd: true, Table: ip.IPTable{TableID: t.id, IsIP6: t.ip6}}
+}
