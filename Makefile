@@ -1,0 +1,43 @@
+# lcpfib. `make demo` and `make test` are the two commands of the README:
+# each installs what it needs first (testbed/setup.sh, as root).
+export PATH := /usr/local/go/bin:$(PATH)
+GO ?= go
+
+.PHONY: all build test unit demo fuzz vet setup clean
+
+all: build
+
+setup:
+	./testbed/setup.sh
+
+build:
+	$(GO) build -o bin/lcpfib ./cmd/lcpfib
+	$(GO) build -o bin/vppsim ./testbed/vppsim
+
+vet:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "not gofmt-formatted: $$out"; exit 1; fi
+
+# Everything: unit tests, decoders against the FRR captures, and the
+# TestIntegration* tests against real FRR in fresh network namespaces (root).
+test: setup vet
+	$(GO) test -count=1 -race -timeout 30m ./...
+
+# Unit tests only: no root, no FRR.
+unit:
+	$(GO) test -count=1 -short ./...
+
+demo: setup build
+	./testbed/demo.sh
+
+# Runs every fuzz target for FUZZTIME each.
+FUZZTIME ?= 30s
+fuzz:
+	@for pkg in ./fpm ./zebra; do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep ^Fuzz); do \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+clean:
+	rm -rf bin

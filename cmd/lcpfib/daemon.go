@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/sirupsen/logrus"
+	"go.fd.io/govpp/adapter/socketclient"
+	"go.fd.io/govpp/core"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/lcpfib/lcpfib/fpm"
+	"github.com/lcpfib/lcpfib/pairing"
+	"github.com/lcpfib/lcpfib/rib"
+	"github.com/lcpfib/lcpfib/vpp"
+	"github.com/lcpfib/lcpfib/zebra"
+)
+
+// daemon is lcpfib's running components, wired together.
+type daemon struct {
+	rib   *rib.RIB
+	feed  *zebra.Feed
+	fpm   *fpm.Server
+	vpp   *vpp.Programmer
+	pairs *pairing.Static
+}
+
+// newDaemon builds every component; nothing runs until run.
+func newDaemon(ctx context.Context, cfg *Config, log *slog.Logger) (*daemon, func(), error) {
+	quietGoVPP()
+	links, err := pairing.OpenLinks(cfg.Netns)
+	if err != nil {
+		return nil, nil, fmt.Errorf("netns %s: %w", cfg.Netns, err)
+	}
+	ln, err := listenIn(ctx, cfg.Netns, cfg.FPM.Listen)
+	if err != nil {
+		links.Close()
+		return nil, nil, fmt.Errorf("fpm.listen %s: %w", cfg.FPM.Listen, err)
+	}
+	d := &daemon{rib: rib.New(rib.Options{Logger: log.With("component", "rib")})}
+	var pairs []pairing.Pair
+	for _, p := range cfg.Interfaces {
+		pairs = append(pairs, pairing.Pair{Linux: p.Linux, VPP: p.VPP})
+	}
+	d.pairs = pairing.NewStatic(pairs, links.Index, cfg.VPP.ReplyTimeout, log.With("component", "pairing"))
+	d.vpp = vpp.New(vpp.Config{
+		Socket:         cfg.VPP.Socket,
+		Window:         cfg.VPP.Window,
+		ReplyTimeout:   cfg.VPP.ReplyTimeout,
+		ConnectTimeout: cfg.VPP.ConnectTimeout,
+	}, d.rib, d.pairs, log.With("component", "vpp"))
+	d.feed = zebra.NewFeed(d.rib, zebra.Options{Logger: log.With("component", "zebra")})
+	d.fpm = fpm.NewServer(d.feed, fpm.Options{Listener: ln, Logger: log.With("component", "fpm")})
+	return d, links.Close, nil
+}
+
+// run runs every component until ctx is done or one of them fails.
+func (d *daemon) run(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return d.rib.Run(ctx) })
+	g.Go(func() error { return d.vpp.Run(ctx) })
+	g.Go(func() error { return d.fpm.Run(ctx) })
+	return g.Wait()
+}
+
+// run starts lcpfib with cfg and returns when ctx is done.
+func run(ctx context.Context, cfg *Config, log *slog.Logger) error {
+	d, closeFn, err := newDaemon(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	log.Info("lcpfib starting", "fpm", cfg.FPM.Listen, "vpp", cfg.VPP.Socket, "netns", cfg.Netns, "pairs", len(cfg.Interfaces))
+	return d.run(ctx)
+}
+
+// quietGoVPP keeps GoVPP's own logrus output to warnings; lcpfib logs what
+// matters itself.
+func quietGoVPP() {
+	l := logrus.New()
+	l.SetLevel(logrus.WarnLevel)
+	core.SetLogger(l)
+	socketclient.SetLogger(l)
+}

@@ -1,0 +1,282 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"go.fd.io/govpp/adapter/socketclient"
+	"go.fd.io/govpp/core"
+
+	"github.com/lcpfib/lcpfib/testbed/lab"
+	"github.com/lcpfib/lcpfib/testbed/vppsim/sim"
+)
+
+// vppNames are the VPP interfaces the lab's Linux links are paired with.
+var vppNames = map[string]string{"eth0": "GigabitEthernet3/0/0", "eth1": "GigabitEthernet3/0/1"}
+
+// requireLab fails (never skips) when the test cannot run here, unless the
+// run asked for unit tests only with -short.
+func requireLab(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test: needs root and FRR; skipped by -short")
+	}
+	if err := lab.CheckRoot(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat("/usr/lib/frr/zebra"); err != nil {
+		t.Fatalf("FRR is not installed (apt-get install -y frr): %v", err)
+	}
+}
+
+// labEnv is one lab: namespaces, vppsim, lcpfib and FRR.
+type labEnv struct {
+	t     *testing.T
+	ns    *lab.Netns
+	frr   *lab.FRR
+	sim   *sim.Server
+	sw    map[string]uint32 // Linux name -> sw_if_index
+	conn  *core.Connection  // the test's own view of VPP
+	stats func() string
+}
+
+var nsSeq struct {
+	sync.Mutex
+	n int
+}
+
+func newEnv(t *testing.T, frrOpts lab.FRROptions) *labEnv {
+	t.Helper()
+	requireLab(t)
+	nsSeq.Lock()
+	nsSeq.n++
+	name := fmt.Sprintf("lcpfib-it%d-%d", os.Getpid(), nsSeq.n)
+	nsSeq.Unlock()
+	dir := t.TempDir()
+	// FRR's daemons drop to user frr: they must be able to reach dir.
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ns, err := lab.NewNetns(name, lab.DefaultLinks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ns.Close() })
+	e := &labEnv{t: t, ns: ns, sw: map[string]uint32{}}
+
+	// VPP stand-in with the two interfaces.
+	sock := filepath.Join(dir, "api.sock")
+	e.sim, err = sim.Listen(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for linux, name := range vppNames {
+		sw, err := e.sim.AddInterface(sim.Interface{Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.sw[linux] = sw
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); e.sim.Serve(ctx) }()
+
+	// lcpfib, in this process, configured through a real file.
+	cfgPath := filepath.Join(dir, "lcpfib.yaml")
+	yaml := fmt.Sprintf("netns: %s\nvpp:\n  socket: %s\nlog:\n  level: debug\ninterfaces:\n", ns.Path(), sock)
+	for linux, name := range vppNames {
+		yaml += fmt.Sprintf("  - linux: %s\n    vpp: %q\n", linux, name)
+	}
+	if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := loadConfig(cfgPath, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logf, err := os.Create(filepath.Join(dir, "lcpfib.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(logf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	d, closeFn, err := newDaemon(ctx, cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := d.run(ctx); err != nil {
+			t.Errorf("lcpfib: %v", err)
+		}
+	}()
+	e.stats = func() string {
+		return fmt.Sprintf("fpm %+v\nzebra %+v\nvpp %+v", d.fpm.Stats(), d.feed.Counters(), d.vpp.Stats())
+	}
+
+	frrLog, err := os.Create(filepath.Join(dir, "frr.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	frrOpts.Log = frrLog
+	e.frr, err = lab.StartFRR(ns, filepath.Join(dir, "frr"), frrOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	e.conn, err = core.Connect(socketclient.NewVppClient(sock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		e.conn.Disconnect()
+		e.frr.Stop()
+		cancel()
+		wg.Wait()
+		closeFn()
+		if t.Failed() {
+			for _, f := range []string{"lcpfib.log", "frr.log"} {
+				b, _ := os.ReadFile(filepath.Join(dir, f))
+				t.Logf("---- %s (last 6000 bytes)\n%s", f, tail(b, 6000))
+			}
+		}
+	})
+	return e
+}
+
+func tail(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[len(b)-n:]
+	}
+	return b
+}
+
+// converge waits until VPP holds exactly what zebra selected and returns it.
+func (e *labEnv) converge(step string) []string {
+	e.t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(20 * time.Second)
+	var want, have []string
+	for {
+		zr, err := e.frr.Selected(254, 100)
+		if err != nil {
+			e.t.Fatalf("%s: %v", step, err)
+		}
+		want = lab.Want(zr, e.sw)
+		have, err = lab.Have(ctx, e.conn, 0, 100)
+		if err != nil {
+			e.t.Fatalf("%s: %v", step, err)
+		}
+		if cmp.Equal(want, have) {
+			return want
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("%s: VPP does not hold what zebra selected (-zebra +vpp):\n%s\n%s", step, cmp.Diff(want, have), e.stats())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+type step struct {
+	name  string
+	conf  []string
+	check func(t *testing.T, fib []string) // extra assertions on the converged FIB
+}
+
+func has(line string) func(*testing.T, []string) {
+	return func(t *testing.T, fib []string) {
+		t.Helper()
+		for _, l := range fib {
+			if l == line {
+				return
+			}
+		}
+		t.Errorf("FIB lacks %q:\n%s", line, strings.Join(fib, "\n"))
+	}
+}
+
+func lacks(prefix string) func(*testing.T, []string) {
+	return func(t *testing.T, fib []string) {
+		t.Helper()
+		for _, l := range fib {
+			if strings.Contains(l, " "+prefix+" ") {
+				t.Errorf("FIB still has %q", l)
+			}
+		}
+	}
+}
+
+// TestIntegrationZebra drives real zebra through the cases of the FRR feed
+// and checks after every step that the FIB dumped from VPP through GoVPP
+// equals what zebra selected, with nexthop groups on and off.
+func TestIntegrationZebra(t *testing.T) {
+	for _, mode := range []struct {
+		name string
+		opts lab.FRROptions
+	}{
+		{"nexthop-groups", lab.FRROptions{}},
+		{"no-nexthop-groups", lab.FRROptions{NoNextHopGroups: true}},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			e := newEnv(t, mode.opts)
+			sw0, sw1 := e.sw["eth0"], e.sw["eth1"]
+			steps := []step{
+				{"connected routes", nil, has(fmt.Sprintf("0 10.0.0.0/24 sw %d w1", sw0))},
+				{"single nexthop", []string{"ip route 192.0.2.0/24 10.0.0.2"},
+					has(fmt.Sprintf("0 192.0.2.0/24 via 10.0.0.2 sw %d w1", sw0))},
+				{"interface only", []string{"ip route 192.0.2.64/26 eth1"},
+					has(fmt.Sprintf("0 192.0.2.64/26 sw %d w1", sw1))},
+				{"ECMP v4", []string{"ip route 198.51.100.0/24 10.0.0.2", "ip route 198.51.100.0/24 10.0.1.2"},
+					has(fmt.Sprintf("0 198.51.100.0/24 via 10.0.0.2 sw %d w1, via 10.0.1.2 sw %d w1", sw0, sw1))},
+				{"ECMP v6", []string{"ipv6 route 2001:db8:300::/48 2001:db8::2", "ipv6 route 2001:db8:300::/48 2001:db8:1::2"},
+					has(fmt.Sprintf("0 2001:db8:300::/48 via 2001:db8:1::2 sw %d w1, via 2001:db8::2 sw %d w1", sw1, sw0))},
+				{"blackhole", []string{"ip route 203.0.113.0/24 blackhole"}, has("0 203.0.113.0/24 drop")},
+				{"reject", []string{"ip route 203.0.113.128/25 reject"}, has("0 203.0.113.128/25 unreach")},
+				{"IPv6 link-local nexthop", []string{"ipv6 route 2001:db8:100::/48 fe80::1 eth0"},
+					has(fmt.Sprintf("0 2001:db8:100::/48 via fe80::1 sw %d w1", sw0))},
+				{"table 100", []string{"ip route 192.0.2.128/25 10.0.0.2 table 100"},
+					has(fmt.Sprintf("100 192.0.2.128/25 via 10.0.0.2 sw %d w1", sw0))},
+				{"nexthop replace", []string{"ip route 192.0.2.0/24 10.0.1.2", "no ip route 192.0.2.0/24 10.0.0.2"},
+					has(fmt.Sprintf("0 192.0.2.0/24 via 10.0.1.2 sw %d w1", sw1))},
+				{"ECMP grow", []string{"ip route 198.51.100.0/24 10.0.0.3"},
+					has(fmt.Sprintf("0 198.51.100.0/24 via 10.0.0.2 sw %d w1, via 10.0.0.3 sw %d w1, via 10.0.1.2 sw %d w1", sw0, sw0, sw1))},
+				{"ECMP shrink", []string{"no ip route 198.51.100.0/24 10.0.0.2"},
+					has(fmt.Sprintf("0 198.51.100.0/24 via 10.0.0.3 sw %d w1, via 10.0.1.2 sw %d w1", sw0, sw1))},
+				{"delete", []string{
+					"no ip route 192.0.2.0/24 10.0.1.2", "no ip route 203.0.113.0/24 blackhole",
+					"no ipv6 route 2001:db8:100::/48 fe80::1 eth0", "no ip route 192.0.2.128/25 10.0.0.2 table 100",
+				}, func(t *testing.T, fib []string) {
+					for _, p := range []string{"192.0.2.0/24", "203.0.113.0/24", "2001:db8:100::/48", "192.0.2.128/25"} {
+						lacks(p)(t, fib)
+					}
+				}},
+			}
+			var prev []string
+			for i, s := range steps {
+				if len(s.conf) > 0 {
+					if err := e.frr.Configure(s.conf...); err != nil {
+						t.Fatalf("%s: %v", s.name, err)
+					}
+				}
+				fib := e.converge(s.name)
+				if i > 0 && cmp.Equal(prev, fib) {
+					t.Fatalf("%s: zebra's selection did not change; the step tested nothing", s.name)
+				}
+				t.Logf("%s: VPP = zebra:\n  %s", s.name, strings.Join(fib, "\n  "))
+				s.check(t, fib)
+				prev = fib
+			}
+		})
+	}
+}

@@ -1,0 +1,173 @@
+package sim
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"slices"
+	"syscall"
+
+	"go.fd.io/govpp/api"
+	"go.fd.io/govpp/codec"
+)
+
+const (
+	// frameHeaderLen is VPP's msgbuf_t: 8 bytes of queue pointer, the
+	// payload length (big-endian) and 4 bytes of timestamp; only the
+	// length is meaningful on the socket.
+	frameHeaderLen = 16
+	// maxMessageLen bounds a request's payload. The largest vppsim takes,
+	// ip_route_add_del_v2 with 255 paths, is under 43 KiB.
+	maxMessageLen = 1 << 20
+	readBufferLen = 64 << 10
+	// flushLen makes a long run of pipelined requests send its replies
+	// in chunks instead of all at the end.
+	flushLen = 256 << 10
+	// regHandleBit is set in every socket client index VPP hands out.
+	regHandleBit = 1 << 31
+)
+
+// errMalformed marks a message that breaks the framing or its own size;
+// the client that sent it is disconnected.
+var errMalformed = errors.New("malformed message")
+
+// conn is one client connection. Only its own goroutine touches its
+// fields, except nc, which shutdown and sockclnt_delete may close.
+type conn struct {
+	s        *Server
+	nc       *net.UnixConn
+	regIndex uint32 // registration pool index
+	handle   uint32 // the client_index VPP reports: regIndex | 1<<31
+
+	in      []byte // the message being handled
+	out     []byte // encoded replies not yet written
+	muted   bool   // the current request is not this client's: no reply
+	closing bool   // leave once out is written (sockclnt_delete)
+}
+
+func newConn(s *Server, nc *net.UnixConn) *conn {
+	return &conn{s: s, nc: nc}
+}
+
+func (c *conn) setRegistration(i uint32) {
+	c.regIndex = i
+	c.handle = i | regHandleBit
+}
+
+// run reads and serves messages until the client leaves or breaks the
+// protocol. Replies are written when no complete request is waiting in
+// the read buffer, so pipelined requests are answered in batches.
+func (c *conn) run() error {
+	r := bufio.NewReaderSize(c.nc, readBufferLen)
+	var hdr [frameHeaderLen]byte
+	for {
+		if !messageBuffered(r) || len(c.out) >= flushLen {
+			if err := c.flush(); errors.Is(err, io.EOF) {
+				return nil
+			} else if err != nil {
+				return err
+			}
+		}
+		if _, err := io.ReadFull(r, hdr[:]); err != nil {
+			if isDisconnect(err) {
+				return nil
+			}
+			return fmt.Errorf("reading header: %w", err)
+		}
+		n := binary.BigEndian.Uint32(hdr[8:12])
+		if n > maxMessageLen {
+			return fmt.Errorf("%w: length %d exceeds %d", errMalformed, n, maxMessageLen)
+		}
+		c.in = slices.Grow(c.in[:0], int(n))[:n]
+		if _, err := io.ReadFull(r, c.in); err != nil {
+			return fmt.Errorf("reading %d-byte message: %w", n, err)
+		}
+		if err := c.s.dispatch(c, c.in); err != nil {
+			_ = c.flush() // answer what came before the bad message
+			return err
+		}
+		if c.closing {
+			_ = c.flush() // the client may already have stopped reading
+			return nil
+		}
+	}
+}
+
+// isDisconnect reports whether err just means the client went away.
+func isDisconnect(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET)
+}
+
+// messageBuffered reports whether a whole message is already in r, so it
+// can be handled without blocking.
+func messageBuffered(r *bufio.Reader) bool {
+	b := r.Buffered()
+	if b < frameHeaderLen {
+		return false
+	}
+	hdr, err := r.Peek(frameHeaderLen)
+	if err != nil {
+		return false
+	}
+	return uint64(b) >= frameHeaderLen+uint64(binary.BigEndian.Uint32(hdr[8:12]))
+}
+
+// flush writes the pending replies; io.EOF means the client is gone.
+func (c *conn) flush() error {
+	if len(c.out) == 0 {
+		return nil
+	}
+	_, err := c.nc.Write(c.out)
+	if cap(c.out) > 4*flushLen {
+		c.out = nil // let a huge dump's buffer go
+	} else {
+		c.out = c.out[:0]
+	}
+	switch {
+	case err == nil:
+		return nil
+	case isDisconnect(err):
+		return io.EOF
+	default:
+		return fmt.Errorf("writing replies: %w", err)
+	}
+}
+
+// send queues a reply or details message. Messages of request type (only
+// sockclnt_create_reply) carry a zero client_index before the context.
+func (c *conn) send(m api.Message, context uint32) {
+	if c.muted {
+		return
+	}
+	id, ok := c.s.table.id(m)
+	if !ok {
+		c.s.log.Error("reply not in message table", keyName, m.GetMessageName())
+		return
+	}
+	mm, ok := m.(codec.Marshaler)
+	if !ok {
+		c.s.log.Error("reply has no generated marshaller", keyName, m.GetMessageName())
+		return
+	}
+	hdr := 6
+	if m.GetMessageType() == api.RequestMessage {
+		hdr = 10
+	}
+	n := hdr + mm.Size()
+	start := len(c.out)
+	c.out = slices.Grow(c.out, frameHeaderLen+n)[:start+frameHeaderLen+n]
+	b := c.out[start:]
+	clear(b)
+	binary.BigEndian.PutUint32(b[8:12], uint32(n))
+	p := b[frameHeaderLen:]
+	binary.BigEndian.PutUint16(p, id)
+	binary.BigEndian.PutUint32(p[hdr-4:], context)
+	if _, err := mm.Marshal(p[hdr:]); err != nil {
+		c.out = c.out[:start]
+		c.s.log.Error("encoding reply", keyName, m.GetMessageName(), keyErr, err)
+	}
+}

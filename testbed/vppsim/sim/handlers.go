@@ -1,0 +1,77 @@
+package sim
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"go.fd.io/govpp/api"
+	"go.fd.io/govpp/binapi/fib"
+	"go.fd.io/govpp/binapi/fib_types"
+	interfaces "go.fd.io/govpp/binapi/interface"
+	"go.fd.io/govpp/binapi/ip"
+	"go.fd.io/govpp/binapi/memclnt"
+	"go.fd.io/govpp/binapi/vpe"
+)
+
+// handlers lists every message vppsim implements, with the replies each
+// one sends. The message table advertises exactly these; message ids are
+// given in this order after memclnt's fixed ones.
+func handlers() []*handler {
+	pathLen := pathWireLen()
+	return []*handler{
+		// memclnt: the socket handshake and the ping.
+		{req: (*memclnt.SockclntCreate)(nil), replies: msgs((*memclnt.SockclntCreateReply)(nil)), serve: serveSockclntCreate},
+		{req: (*memclnt.SockclntDelete)(nil), replies: msgs((*memclnt.SockclntDeleteReply)(nil)), serve: serveSockclntDelete},
+		{req: (*memclnt.ControlPing)(nil), replies: msgs((*memclnt.ControlPingReply)(nil)), serve: serveControlPing},
+		// vpe
+		{req: (*vpe.ShowVersion)(nil), replies: msgs((*vpe.ShowVersionReply)(nil)), serve: serveShowVersion},
+		// interface
+		{
+			req:     (*interfaces.SwInterfaceDump)(nil),
+			replies: msgs((*interfaces.SwInterfaceDetails)(nil)),
+			size:    func(b []byte) uint64 { return 9 + uint64(binary.BigEndian.Uint32(b[5:9])) },
+			serve:   serveSwInterfaceDump,
+		},
+		// ip
+		{req: (*ip.IPTableAddDel)(nil), replies: msgs((*ip.IPTableAddDelReply)(nil)), serve: serveIPTableAddDel},
+		{req: (*ip.IPTableDump)(nil), replies: msgs((*ip.IPTableDetails)(nil)), serve: serveIPTableDump},
+		{
+			req:     (*ip.IPRouteAddDel)(nil),
+			replies: msgs((*ip.IPRouteAddDelReply)(nil)),
+			size:    func(b []byte) uint64 { return 29 + uint64(b[28])*pathLen },
+			serve:   serveIPRouteAddDel,
+		},
+		{
+			req:     (*ip.IPRouteAddDelV2)(nil),
+			replies: msgs((*ip.IPRouteAddDelV2Reply)(nil)),
+			size:    func(b []byte) uint64 { return 30 + uint64(b[28])*pathLen },
+			serve:   serveIPRouteAddDelV2,
+		},
+		{req: (*ip.IPRouteDump)(nil), replies: msgs((*ip.IPRouteDetails)(nil)), serve: serveIPRouteDump},
+		{req: (*ip.IPRouteV2Dump)(nil), replies: msgs((*ip.IPRouteV2Details)(nil)), serve: serveIPRouteV2Dump},
+		// fib
+		{req: (*fib.FibSourceDump)(nil), replies: msgs((*fib.FibSourceDetails)(nil)), serve: serveFibSourceDump},
+	}
+}
+
+func msgs(m ...api.Message) []api.Message { return m }
+
+// pathWireLen is the size of one fib_path on the wire, from the bindings.
+func pathWireLen() uint64 {
+	one := &ip.IPRouteAddDel{Route: ip.IPRoute{Paths: make([]fib_types.FibPath, 1)}}
+	return uint64(one.Size() - (&ip.IPRouteAddDel{}).Size())
+}
+
+// unmarshaler is what generated messages implement.
+type unmarshaler interface {
+	api.Message
+	Unmarshal([]byte) error
+}
+
+// decode fills m from a request body whose size parse has checked.
+func decode(m unmarshaler, r *request) error {
+	if err := m.Unmarshal(r.body); err != nil {
+		return fmt.Errorf("%w: decoding %s: %v", errMalformed, m.GetMessageName(), err)
+	}
+	return nil
+}

@@ -1,0 +1,138 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+
+	"go.fd.io/govpp/binapi/ethernet_types"
+	"go.fd.io/govpp/binapi/interface_types"
+	interfaces "go.fd.io/govpp/binapi/interface"
+)
+
+// Interface describes an interface to create with Server.AddInterface.
+// Only Name is required.
+type Interface struct {
+	// Name is the interface name, unique within the VPP (for example
+	// "GigabitEthernet0/8/0" or "tap1").
+	Name string
+	// DevType is the device class name sw_interface_details reports;
+	// default "dpdk".
+	DevType string
+	// MAC is the Ethernet address; default 02:fe:00:00:HH:LL built from
+	// the sw_if_index.
+	MAC net.HardwareAddr
+	// MTU is the L3 MTU and the link MTU; default 9000 as for VPP's
+	// Ethernet interfaces.
+	MTU uint32
+	// AdminUp and LinkUp set the initial state; VPP creates interfaces
+	// admin-down.
+	AdminUp, LinkUp bool
+}
+
+// maxInterfaceName is the longest name VPP reports: interface_name is a
+// string[64] filled with strncpy of 63 bytes.
+const maxInterfaceName = 63
+
+// iface is VPP's vnet_sw_interface_t plus the bits of its hardware
+// interface that the API shows. Later work adds addresses, neighbours,
+// the FIB table binding and the linux-cp pair here.
+type iface struct {
+	swIfIndex uint32
+	name      string
+	devType   string
+	mac       ethernet_types.MacAddress
+	hasMAC    bool // Ethernet interfaces report their MAC, local0 does not
+	adminUp   bool
+	linkUp    bool
+	linkMTU   uint16
+	mtu       [4]uint32 // L3, IPv4, IPv6, MPLS
+}
+
+// addLocal0 creates VPP's local0, always sw_if_index 0 and always down.
+func (v *vpp) addLocal0() {
+	v.ifaces = append(v.ifaces, &iface{swIfIndex: 0, name: "local0", devType: "local"})
+	v.ifNames["local0"] = 0
+}
+
+// iface returns the interface with that index, or nil.
+func (v *vpp) iface(swIfIndex uint32) *iface {
+	if uint64(swIfIndex) >= uint64(len(v.ifaces)) {
+		return nil
+	}
+	return v.ifaces[swIfIndex]
+}
+
+// errInterface reports an Interface that cannot be created.
+var errInterface = errors.New("invalid interface")
+
+// addInterface creates an interface and returns its sw_if_index.
+func (v *vpp) addInterface(in Interface) (uint32, error) {
+	switch {
+	case in.Name == "":
+		return 0, fmt.Errorf("%w: empty name", errInterface)
+	case len(in.Name) > maxInterfaceName:
+		return 0, fmt.Errorf("%w: name %q longer than %d bytes", errInterface, in.Name, maxInterfaceName)
+	case in.MAC != nil && len(in.MAC) != 6:
+		return 0, fmt.Errorf("%w: %s: MAC %s is not 6 bytes", errInterface, in.Name, in.MAC)
+	}
+	if _, dup := v.ifNames[in.Name]; dup {
+		return 0, fmt.Errorf("%w: name %q already in use", errInterface, in.Name)
+	}
+	idx := uint32(len(v.ifaces))
+	ifc := &iface{
+		swIfIndex: idx,
+		name:      in.Name,
+		devType:   in.DevType,
+		hasMAC:    true,
+		adminUp:   in.AdminUp,
+		linkUp:    in.LinkUp,
+	}
+	if ifc.devType == "" {
+		ifc.devType = "dpdk"
+	}
+	if in.MAC != nil {
+		ifc.mac = ethernet_types.NewMacAddress(in.MAC)
+	} else {
+		ifc.mac = ethernet_types.MacAddress{0x02, 0xfe, 0, 0, byte(idx >> 8), byte(idx)}
+	}
+	mtu := in.MTU
+	if mtu == 0 {
+		mtu = 9000
+	}
+	ifc.mtu = [4]uint32{mtu, 0, 0, 0}
+	ifc.linkMTU = uint16(min(mtu, 0xffff))
+	v.ifaces = append(v.ifaces, ifc)
+	v.ifNames[in.Name] = idx
+	return idx, nil
+}
+
+// details renders the interface as send_sw_interface_details does.
+func (i *iface) details() *interfaces.SwInterfaceDetails {
+	d := &interfaces.SwInterfaceDetails{
+		SwIfIndex:        interface_types.InterfaceIndex(i.swIfIndex),
+		SupSwIfIndex:     i.swIfIndex,
+		Type:             interface_types.IF_API_TYPE_HARDWARE,
+		LinkMtu:          i.linkMTU,
+		Mtu:              i.mtu[:],
+		InterfaceName:    i.name,
+		InterfaceDevType: i.devType,
+	}
+	if i.adminUp {
+		d.Flags |= interface_types.IF_STATUS_API_FLAG_ADMIN_UP
+	}
+	if i.linkUp {
+		d.Flags |= interface_types.IF_STATUS_API_FLAG_LINK_UP
+	}
+	if i.hasMAC {
+		d.L2Address = i.mac
+	}
+	return d
+}
+
+// matches is VPP's name filter: a case-insensitive substring match
+// (strcasestr).
+func (i *iface) matches(filter string) bool {
+	return strings.Contains(strings.ToLower(i.name), strings.ToLower(filter))
+}

@@ -1,0 +1,87 @@
+package zebra
+
+import (
+	"slices"
+)
+
+// newNexthop handles RTM_NEWNEXTHOP: a nexthop or group is added or
+// replaced. Routes that use it, directly or through a group, are emitted
+// again if it changed; routes held for it are released.
+func (f *Feed) newNexthop(m *NexthopMessage) error {
+	a := &m.Attributes
+	if a.ID == 0 {
+		return errNoID
+	}
+	n := &nexthop{}
+	switch {
+	case len(a.Group) > 0:
+		n.group = make([]member, len(a.Group))
+		for i, g := range a.Group {
+			n.group[i] = member{id: g.ID, weight: uint32(g.Weight) + 1}
+		}
+	case a.Blackhole:
+		n.blackhole = true
+	case a.Gateway.IsValid() || a.OutIface != 0:
+		n.gateway, n.ifindex = a.Gateway, a.OutIface
+	default:
+		return errEmpty
+	}
+	old := f.nh.set(a.ID, n)
+	if old != nil {
+		if old.equal(n) {
+			return nil
+		}
+		f.c.nexthopChanges.Add(1)
+	}
+	f.reemit(a.ID)
+	return nil
+}
+
+// delNexthop handles RTM_DELNEXTHOP. As in the kernel, routes using the
+// nexthop are deleted with it, and it leaves the groups that list it.
+func (f *Feed) delNexthop(m *NexthopMessage) error {
+	if m.Attributes.ID == 0 {
+		return errNoID
+	}
+	f.deleteNexthop(m.Attributes.ID)
+	return nil
+}
+
+func (f *Feed) deleteNexthop(id uint32) {
+	groups := f.nh.dependents(id)[1:]
+	if f.nh.remove(id) == nil {
+		return
+	}
+	for _, key := range f.nh.routesOf(id) {
+		f.forget(key)
+		f.batch.del(key)
+		f.c.routesWithdrawn.Add(1)
+	}
+	for _, g := range groups {
+		gn := f.nh.entries[g]
+		if gn == nil {
+			continue
+		}
+		left := slices.DeleteFunc(slices.Clone(gn.group), func(m member) bool { return m.id == id })
+		if len(left) == 0 {
+			f.deleteNexthop(g)
+			continue
+		}
+		f.nh.set(g, &nexthop{group: left})
+		f.reemitRoutes(g)
+	}
+}
+
+// reemit emits again the routes that use id directly or through a group.
+func (f *Feed) reemit(id uint32) {
+	for _, nid := range f.nh.dependents(id) {
+		f.reemitRoutes(nid)
+	}
+}
+
+// reemitRoutes emits again the routes that name id.
+func (f *Feed) reemitRoutes(id uint32) {
+	for _, key := range f.nh.routesOf(id) {
+		f.emit(key, false, true)
+	}
+}

@@ -1,0 +1,223 @@
+package zebra
+
+import (
+	"slices"
+
+	"github.com/lcpfib/lcpfib/rib"
+)
+
+// routeKey is the rib key of a route message.
+func routeKey(rm *RouteMessage) (rib.Key, error) {
+	p, err := rm.Prefix()
+	if err != nil {
+		return rib.Key{}, err
+	}
+	return rib.Key{Table: rm.TableID(), Prefix: p}, nil
+}
+
+// routeKind maps rtm_type to a rib kind; ok is false for the types that are
+// not programmed (local, broadcast, multicast, throw, ...).
+func routeKind(t uint8) (k rib.Kind, ok bool) {
+	switch t {
+	case RouteUnicast:
+		return rib.Unicast, true
+	case RouteBlackhole:
+		return rib.Blackhole, true
+	case RouteUnreachable:
+		return rib.Unreachable, true
+	case RouteProhibit:
+		return rib.Prohibit, true
+	}
+	return 0, false
+}
+
+// newRoute handles RTM_NEWROUTE: a route is added or replaced. zebra sends
+// the whole route every time, so a NEWROUTE always replaces what the key
+// held, whatever its flags say (IPv6 routes come with NLM_F_CREATE alone,
+// which the kernel would read as "append these nexthops").
+func (f *Feed) newRoute(rm *RouteMessage) error {
+	key, err := routeKey(rm)
+	if err != nil {
+		return err
+	}
+	if f.skipKey(key, rm) {
+		return nil
+	}
+	replace := f.takeFrameDel(key)
+	kind, ok := routeKind(rm.Type)
+	if !ok {
+		f.c.skippedType.Add(1)
+		f.withdraw(key, replace)
+		return nil
+	}
+	if kind != rib.Unicast {
+		f.forget(key)
+		f.set(rib.Route{Key: key, Kind: kind, Source: rib.SourceFRR, Protocol: rm.Protocol}, replace)
+		return nil
+	}
+	if id := rm.Attributes.NexthopID; id != 0 {
+		f.track(key, id, rm.Protocol)
+		f.emit(key, replace, false)
+		return nil
+	}
+	f.forget(key)
+	paths := f.directPaths(rm)
+	if len(paths) == 0 {
+		f.c.skippedNoNexthop.Add(1)
+		f.withdraw(key, replace)
+		return nil
+	}
+	f.set(rib.Route{Key: key, Kind: rib.Unicast, Source: rib.SourceFRR, Protocol: rm.Protocol, Paths: paths}, replace)
+	return nil
+}
+
+// delRoute handles RTM_DELROUTE, which carries only rtmsg, RTA_DST and
+// RTA_PRIORITY. It is counted at the end of the frame unless a NEWROUTE for
+// the same key follows in the same frame.
+func (f *Feed) delRoute(rm *RouteMessage) error {
+	key, err := routeKey(rm)
+	if err != nil {
+		return err
+	}
+	if f.skipKey(key, rm) {
+		return nil
+	}
+	f.forget(key)
+	f.batch.del(key)
+	f.frameDels = append(f.frameDels, key)
+	return nil
+}
+
+// skipKey reports (and counts) routes that are never programmed, whatever
+// their type.
+func (f *Feed) skipKey(key rib.Key, rm *RouteMessage) bool {
+	switch {
+	case key.Table == TableLocal:
+		f.c.skippedLocal.Add(1)
+		return true
+	case rm.SrcLength != 0:
+		f.c.skippedSource.Add(1)
+		return true
+	}
+	return false
+}
+
+// takeFrameDel reports whether the current frame deleted key before, and
+// if so turns that delete into part of a replace.
+func (f *Feed) takeFrameDel(key rib.Key) bool {
+	i := slices.Index(f.frameDels, key)
+	if i < 0 {
+		return false
+	}
+	f.frameDels = slices.Delete(f.frameDels, i, i+1)
+	return true
+}
+
+// set stages a route from a NEWROUTE.
+func (f *Feed) set(r rib.Route, replace bool) {
+	f.batch.set(r)
+	if replace {
+		f.c.routesReplaced.Add(1)
+	} else {
+		f.c.routesSet.Add(1)
+	}
+}
+
+// withdraw stages a Del for a NEWROUTE that cannot be programmed: whatever
+// the key held before is no longer what zebra wants.
+func (f *Feed) withdraw(key rib.Key, replace bool) {
+	f.forget(key)
+	f.batch.del(key)
+	if replace {
+		f.c.routesDeleted.Add(1) // the frame's DELROUTE stands
+	} else {
+		f.c.routesWithdrawn.Add(1)
+	}
+}
+
+// weight converts rtnh_hops to a rib weight.
+func (f *Feed) weight(hops uint8) uint32 {
+	if f.opts.LegacyWeights {
+		return max(uint32(hops), 1)
+	}
+	return uint32(hops) + 1
+}
+
+// directPaths reads the nexthops of a route sent without nexthop groups:
+// RTA_MULTIPATH, or RTA_GATEWAY and RTA_OIF.
+func (f *Feed) directPaths(rm *RouteMessage) []rib.Path {
+	a := &rm.Attributes
+	if len(a.Multipath) > 0 {
+		paths := make([]rib.Path, 0, len(a.Multipath))
+		for _, nh := range a.Multipath {
+			if !nh.Gateway.IsValid() && nh.Ifindex == 0 {
+				continue
+			}
+			paths = append(paths, rib.Path{Gateway: nh.Gateway, Ifindex: nh.Ifindex, Weight: f.weight(nh.Hops)})
+		}
+		return paths
+	}
+	if a.Gateway.IsValid() || a.OutIface != 0 {
+		return []rib.Path{{Gateway: a.Gateway, Ifindex: a.OutIface, Weight: 1}}
+	}
+	return nil
+}
+
+// track records that key names nexthop id.
+func (f *Feed) track(key rib.Key, id uint32, protocol uint8) {
+	r, ok := f.routes[key]
+	if ok && r.nhid != id {
+		f.nh.unuse(r.nhid, key)
+	}
+	r.nhid, r.protocol = id, protocol
+	f.routes[key] = r
+	f.nh.use(id, key)
+}
+
+// forget drops what is known about a route that names a nexthop id.
+func (f *Feed) forget(key rib.Key) {
+	r, ok := f.routes[key]
+	if !ok {
+		return
+	}
+	f.nh.unuse(r.nhid, key)
+	if r.held {
+		f.held--
+	}
+	delete(f.routes, key)
+}
+
+// emit stages a route that names a nexthop id, resolved through the
+// nexthop table. A route whose nexthop is not known is held: withdrawn
+// until the nexthop arrives. reemit says the call comes from a nexthop
+// change rather than from a NEWROUTE.
+func (f *Feed) emit(key rib.Key, replace, reemit bool) {
+	r := f.routes[key]
+	kind, paths, ok := f.nh.resolve(r.nhid)
+	if !ok {
+		if !r.held {
+			r.held = true
+			f.routes[key] = r
+			f.held++
+			f.c.routesHeld.Add(1)
+		}
+		f.batch.del(key)
+		if replace {
+			f.c.routesDeleted.Add(1)
+		}
+		return
+	}
+	if r.held {
+		r.held = false
+		f.routes[key] = r
+		f.held--
+		f.c.routesReleased.Add(1)
+	}
+	route := rib.Route{Key: key, Kind: kind, Source: rib.SourceFRR, Protocol: r.protocol, Paths: paths}
+	if reemit {
+		f.batch.set(route)
+		f.c.routesReemitted.Add(1)
+		return
+	}
+	f.set(route, replace)
+}

@@ -1,0 +1,822 @@
+package zebra
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"net"
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/lcpfib/lcpfib/fpm"
+	"github.com/lcpfib/lcpfib/rib"
+	"github.com/mdlayher/netlink"
+)
+
+// fakeSink applies updates to a map, as the rib would for one source, and
+// keeps them.
+type fakeSink struct {
+	t       testing.TB
+	routes  map[rib.Key]rib.Route
+	updates []rib.Update
+	err     error // returned by Apply when set
+}
+
+func newFakeSink(t testing.TB) *fakeSink {
+	return &fakeSink{t: t, routes: map[rib.Key]rib.Route{}}
+}
+
+func (s *fakeSink) Apply(ctx context.Context, u rib.Update) error {
+	if s.err != nil {
+		return s.err
+	}
+	if u.Source != rib.SourceFRR {
+		s.t.Errorf("update from source %v", u.Source)
+	}
+	set := map[rib.Key]bool{}
+	for _, r := range u.Set {
+		if set[r.Key] {
+			s.t.Errorf("key %s set twice in one update", r.Key)
+		}
+		set[r.Key] = true
+		if r.Source != rib.SourceFRR {
+			s.t.Errorf("route %s from source %v", r, r.Source)
+		}
+		if r.Prefix != r.Prefix.Masked() {
+			s.t.Errorf("route %s not masked", r.Key)
+		}
+	}
+	for _, k := range u.Del {
+		if set[k] {
+			s.t.Errorf("key %s both set and deleted in one update", k)
+		}
+		delete(s.routes, k)
+	}
+	for _, r := range u.Set {
+		s.routes[r.Key] = r
+	}
+	s.updates = append(s.updates, u)
+	return nil
+}
+
+// state returns the routes held, sorted, with sorted paths.
+func (s *fakeSink) state() []rib.Route { return sortedRoutes(s.routes) }
+
+func sortedRoutes(m map[rib.Key]rib.Route) []rib.Route {
+	rs := slices.Collect(maps.Values(m))
+	for i := range rs {
+		rs[i].Paths = rib.SortedPaths(rs[i].Paths)
+		if len(rs[i].Paths) == 0 {
+			rs[i].Paths = nil
+		}
+	}
+	slices.SortFunc(rs, func(a, b rib.Route) int {
+		if a.Table != b.Table {
+			return int(a.Table) - int(b.Table)
+		}
+		if c := a.Prefix.Addr().Compare(b.Prefix.Addr()); c != 0 {
+			return c
+		}
+		return a.Prefix.Bits() - b.Prefix.Bits()
+	})
+	return rs
+}
+
+var loopback = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 2620}
+
+// replayed is the result of feeding a recording through a Feed.
+type replayed struct {
+	feed    *Feed
+	sink    *fakeSink
+	states  [][]rib.Route  // routes after each frame
+	updates [][]rib.Update // updates caused by each frame
+	txt     txtCapture     // the recording's .txt
+	errs    map[int]error  // Frame errors by frame
+}
+
+// replay feeds a recording through a Feed the way the fpm server would,
+// flushing after every frame (the recordings have gaps between frames).
+func replay(t *testing.T, name string, opts Options) replayed {
+	t.Helper()
+	recs := readCapture(t, name+".bin")
+	r := replayed{sink: newFakeSink(t), txt: parseTxt(t, name+".txt"), errs: map[int]error{}}
+	r.feed = NewFeed(r.sink, opts)
+	ctx := context.Background()
+	conn := uint32(0)
+	for i, rec := range recs {
+		if rec.Conn != conn {
+			if conn != 0 {
+				r.feed.Disconnected(uint64(conn), nil)
+			}
+			conn = rec.Conn
+			if err := r.feed.Connected(ctx, uint64(conn), loopback); err != nil {
+				t.Fatal(err)
+			}
+		}
+		before := len(r.sink.updates)
+		if err := r.feed.Frame(ctx, uint64(conn), rec.Frame.Payload); err != nil {
+			r.errs[i] = err
+		}
+		if err := r.feed.Flush(ctx, uint64(conn)); err != nil {
+			t.Fatalf("frame %d: Flush: %v", i, err)
+		}
+		r.states = append(r.states, r.sink.state())
+		r.updates = append(r.updates, slices.Clone(r.sink.updates[before:]))
+	}
+	return r
+}
+
+// after returns the routes once the frames of a MARK STEP (named without
+// its NHG/NONHG prefix) have been handled.
+func (r replayed) after(t *testing.T, step string) []rib.Route {
+	t.Helper()
+	for i, s := range r.txt.steps {
+		if _, rest, _ := strings.Cut(s, " "); rest != step && s != step {
+			continue
+		}
+		end := len(r.states)
+		if i+1 < len(r.txt.steps) {
+			end = r.txt.stepStart[r.txt.steps[i+1]]
+		}
+		if end == 0 {
+			return nil
+		}
+		return r.states[end-1]
+	}
+	t.Fatalf("no MARK STEP %q", step)
+	return nil
+}
+
+func uni(table uint32, p string, proto uint8, paths ...rib.Path) rib.Route {
+	return rib.Route{Key: rib.Key{Table: table, Prefix: prefix(p)}, Kind: rib.Unicast,
+		Source: rib.SourceFRR, Protocol: proto, Paths: rib.SortedPaths(paths)}
+}
+
+func drop(table uint32, p string, kind rib.Kind, proto uint8) rib.Route {
+	return rib.Route{Key: rib.Key{Table: table, Prefix: prefix(p)}, Kind: kind,
+		Source: rib.SourceFRR, Protocol: proto}
+}
+
+func via(gw string, ifindex uint32) rib.Path {
+	var a netip.Addr
+	if gw != "" {
+		a = addr(gw)
+	}
+	return rib.Path{Gateway: a, Ifindex: ifindex, Weight: 1}
+}
+
+func find(rs []rib.Route, table uint32, p string) *rib.Route {
+	for i := range rs {
+		if rs[i].Key == (rib.Key{Table: table, Prefix: prefix(p)}) {
+			return &rs[i]
+		}
+	}
+	return nil
+}
+
+// The static-route cases: the same steps, and the same expected routes,
+// with and without nexthop groups.
+var caseSteps = []struct {
+	step    string
+	want    []rib.Route // routes that must be there, exactly
+	gone    []rib.Key   // routes that must not
+	replace bool        // the step is one DELROUTE+NEWROUTE frame
+}{
+	{step: "single nexthop: ip route 192.0.2.0/24 10.0.0.2",
+		want: []rib.Route{uni(254, "192.0.2.0/24", 196, via("10.0.0.2", 2))}},
+	{step: "ECMP: ip route 198.51.100.0/24 via 10.0.0.2 + 10.0.1.2",
+		want: []rib.Route{uni(254, "198.51.100.0/24", 196, via("10.0.0.2", 2), via("10.0.1.2", 3))}},
+	{step: "blackhole: ip route 203.0.113.0/24 blackhole",
+		want: []rib.Route{drop(254, "203.0.113.0/24", rib.Blackhole, 196)}},
+	{step: "reject: ip route 203.0.113.128/25 reject",
+		want: []rib.Route{drop(254, "203.0.113.128/25", rib.Unreachable, 196)}},
+	{step: "interface-only: ip route 192.0.2.64/26 br1",
+		want: []rib.Route{uni(254, "192.0.2.64/26", 196, via("", 3))}},
+	{step: "v6 link-local nh: ipv6 route 2001:db8:100::/48 fe80::1 br0",
+		want: []rib.Route{uni(254, "2001:db8:100::/48", 196, via("fe80::1", 2))}},
+	{step: "v6 global nh: ipv6 route 2001:db8:200::/48 2001:db8::2",
+		want: []rib.Route{uni(254, "2001:db8:200::/48", 196, via("2001:db8::2", 2))}},
+	{step: "v6 ECMP: ipv6 route 2001:db8:300::/48 2001:db8::2 + 2001:db8:1::2",
+		want: []rib.Route{uni(254, "2001:db8:300::/48", 196, via("2001:db8::2", 2), via("2001:db8:1::2", 3))}},
+	{step: "non-default table: ip route 192.0.2.128/25 10.0.0.2 table 100",
+		want: []rib.Route{uni(100, "192.0.2.128/25", 196, via("10.0.0.2", 2))},
+		gone: []rib.Key{{Table: 254, Prefix: prefix("192.0.2.128/25")}}},
+	{step: "weighted-ish ECMP add 3rd path to 198.51.100.0/24 via 10.0.0.3",
+		want:    []rib.Route{uni(254, "198.51.100.0/24", 196, via("10.0.0.2", 2), via("10.0.0.3", 2), via("10.0.1.2", 3))},
+		replace: true},
+	{step: "replace: 192.0.2.0/24 nh 10.0.0.2 -> 10.0.1.2 (add new, remove old)",
+		want:    []rib.Route{uni(254, "192.0.2.0/24", 196, via("10.0.1.2", 3))},
+		replace: true},
+	{step: "replace v6: 2001:db8:200::/48 nh 2001:db8::2 -> 2001:db8:1::2",
+		want:    []rib.Route{uni(254, "2001:db8:200::/48", 196, via("2001:db8:1::2", 3))},
+		replace: true},
+	{step: "ECMP shrink: remove 10.0.0.3 from 198.51.100.0/24",
+		want:    []rib.Route{uni(254, "198.51.100.0/24", 196, via("10.0.0.2", 2), via("10.0.1.2", 3))},
+		replace: true},
+	{step: "delete v4: no ip route 192.0.2.0/24 10.0.0.9 5 ; no ip route 192.0.2.0/24 10.0.1.2",
+		gone: []rib.Key{{Table: 254, Prefix: prefix("192.0.2.0/24")}}},
+	{step: "delete blackhole",
+		gone: []rib.Key{{Table: 254, Prefix: prefix("203.0.113.0/24")}}},
+	{step: "delete v6 LL",
+		gone: []rib.Key{{Table: 254, Prefix: prefix("2001:db8:100::/48")}}},
+	{step: "delete ECMP v4",
+		gone: []rib.Key{{Table: 254, Prefix: prefix("198.51.100.0/24")}}},
+	{step: "kernel route added outside FRR: ip route add 192.0.2.200/32 via 10.0.0.3",
+		want: []rib.Route{uni(254, "192.0.2.200/32", 2, via("10.0.0.3", 2))}},
+	{step: "kernel route removed outside FRR",
+		gone: []rib.Key{{Table: 254, Prefix: prefix("192.0.2.200/32")}}},
+	{step: "address add 10.0.0.77/32? -> ip addr add 10.5.0.1/24 dev br1",
+		want: []rib.Route{uni(254, "10.5.0.0/24", 2, via("", 3))}},
+	{step: "link down br1",
+		want: []rib.Route{
+			uni(254, "2001:db8:300::/48", 196, via("2001:db8::2", 2)),
+			uni(254, "2001:db8::/64", 2, via("", 2)),
+		},
+		gone: []rib.Key{
+			{Table: 254, Prefix: prefix("10.0.1.0/24")},
+			{Table: 254, Prefix: prefix("10.5.0.0/24")},
+			{Table: 254, Prefix: prefix("192.0.2.64/26")},
+			{Table: 254, Prefix: prefix("2001:db8:1::/64")},
+			{Table: 254, Prefix: prefix("2001:db8:200::/48")},
+		}},
+	{step: "link up br1",
+		want: []rib.Route{
+			uni(254, "10.0.1.0/24", 2, via("", 3)),
+			uni(254, "10.5.0.0/24", 2, via("", 3)),
+			uni(254, "192.0.2.64/26", 196, via("", 3)),
+		}},
+	{step: "address del 10.5.0.1/24",
+		gone: []rib.Key{{Table: 254, Prefix: prefix("10.5.0.0/24")}}},
+}
+
+func TestFeedReplayCases(t *testing.T) {
+	tests := []struct {
+		name  string
+		final []rib.Route // routes after the whole recording
+	}{
+		{
+			name: "cases_nhg",
+			final: []rib.Route{
+				uni(254, "10.0.0.0/24", 2, via("", 2)),
+				uni(254, "10.0.1.0/24", 2, via("", 3)),
+				uni(254, "10.1.0.0/24", 2, via("", 4)),
+				uni(254, "2001:db8::/64", 2, via("", 2)),
+				uni(254, "fd00:1::/64", 2, via("", 4)),
+				uni(254, "fe80::/64", 2, via("", 2)),
+			},
+		},
+		{
+			name: "cases_nonhg",
+			final: []rib.Route{
+				uni(254, "10.0.0.0/24", 2, via("", 2)),
+				uni(254, "10.0.1.0/24", 2, via("", 3)),
+				uni(254, "10.1.0.0/24", 2, via("", 4)),
+				uni(254, "2001:db8::/64", 2, via("", 2)),
+				uni(254, "fd00:1::/64", 2, via("", 4)),
+				uni(254, "fe80::/64", 2, via("", 3)),
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := replay(t, tt.name, Options{})
+			for i, err := range r.errs {
+				t.Errorf("frame %d: %v", i, err)
+			}
+			for _, cs := range caseSteps {
+				got := r.after(t, cs.step)
+				for _, want := range cs.want {
+					g := find(got, want.Table, want.Prefix.String())
+					if g == nil {
+						t.Errorf("after %q: %s missing", cs.step, want.Key)
+						continue
+					}
+					if diff := cmp.Diff(want, *g, cmpOpts); diff != "" {
+						t.Errorf("after %q: %s (-want +got):\n%s", cs.step, want.Key, diff)
+					}
+				}
+				for _, k := range cs.gone {
+					if g := find(got, k.Table, k.Prefix.String()); g != nil {
+						t.Errorf("after %q: %s still there: %s", cs.step, k, g)
+					}
+				}
+			}
+			if diff := cmp.Diff(tt.final, r.sink.state(), cmpOpts); diff != "" {
+				t.Errorf("final routes (-want +got):\n%s", diff)
+			}
+			c := r.feed.Counters()
+			if c.DecodeErrors != 0 || c.Unsupported != 0 || c.RoutesHeld != 0 || c.HeldNow != 0 {
+				t.Errorf("counters %+v", c)
+			}
+		})
+	}
+}
+
+// TestFeedReplaceIsOneSet checks every frame of the recordings that carries
+// a DELROUTE and a NEWROUTE for the same key: it must give one Update with
+// one Set and no Del.
+func TestFeedReplaceIsOneSet(t *testing.T) {
+	for _, name := range []string{"cases_nhg", "cases_nonhg"} {
+		t.Run(name, func(t *testing.T) {
+			r := replay(t, name, Options{})
+			pairs := 0
+			for i, fr := range r.txt.frames {
+				if len(fr.msgs) != 2 || fr.msgs[0].Header.Type != TypeDelRoute || fr.msgs[1].Header.Type != TypeNewRoute {
+					continue
+				}
+				del, _ := routeKey(fr.msgs[0].Route)
+				add, _ := routeKey(fr.msgs[1].Route)
+				if del != add {
+					continue
+				}
+				pairs++
+				us := r.updates[i]
+				if len(us) != 1 || len(us[0].Del) != 0 || len(us[0].Set) != 1 || us[0].Set[0].Key != add {
+					t.Errorf("frame %d (.txt line %d) replaces %s: updates %v, want one Set", i, fr.line, add, us)
+				}
+			}
+			if pairs == 0 {
+				t.Fatal("no replace frames found")
+			}
+			if c := r.feed.Counters(); c.RoutesReplaced != uint64(pairs) {
+				t.Errorf("RoutesReplaced = %d, want %d", c.RoutesReplaced, pairs)
+			}
+		})
+	}
+}
+
+// The legacy fpm:netlink module sends the weight in rtnh_hops.
+func TestFeedReplayLegacy(t *testing.T) {
+	ecmp := func(w uint32) rib.Route {
+		r := uni(254, "198.51.100.0/24", 11, via("10.0.0.2", 2), via("10.0.1.2", 3))
+		for i := range r.Paths {
+			r.Paths[i].Weight = w
+		}
+		return r
+	}
+	for _, tt := range []struct {
+		legacy bool
+		weight uint32
+	}{{false, 2}, {true, 1}} {
+		r := replay(t, "legacy_fpm", Options{LegacyWeights: tt.legacy})
+		// The ECMP route is deleted by the last frame; look before it.
+		got := find(r.states[len(r.states)-2], 254, "198.51.100.0/24")
+		if got == nil {
+			t.Fatal("ECMP route missing")
+		}
+		if diff := cmp.Diff(ecmp(tt.weight), *got, cmpOpts); diff != "" {
+			t.Errorf("LegacyWeights=%v (-want +got):\n%s", tt.legacy, diff)
+		}
+		if find(r.sink.state(), 254, "198.51.100.0/24") != nil {
+			t.Error("ECMP route not deleted")
+		}
+	}
+}
+
+// TestFeedLoad feeds the 120,000-route recordings through a Feed.
+func TestFeedLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("feeds 240,000 messages")
+	}
+	for _, name := range []string{"load.bin.gz", "load_nonhg.bin.gz"} {
+		t.Run(name, func(t *testing.T) {
+			sink := newFakeSink(t)
+			f := NewFeed(sink, Options{})
+			ctx := context.Background()
+			if err := f.Connected(ctx, 1, loopback); err != nil {
+				t.Fatal(err)
+			}
+			for i, rec := range readCapture(t, name) {
+				if err := f.Frame(ctx, 1, rec.Frame.Payload); err != nil {
+					t.Fatalf("frame %d: %v", i, err)
+				}
+			}
+			if err := f.Flush(ctx, 1); err != nil {
+				t.Fatal(err)
+			}
+			c := f.Counters()
+			if c.DecodeErrors != 0 || c.Unsupported != 0 || c.HeldNow != 0 {
+				t.Fatalf("counters %+v", c)
+			}
+			if got, want := len(sink.routes), 120007-int(c.SkippedLocalTable); got != want {
+				t.Fatalf("%d routes, want %d", got, want)
+			}
+			if c.Batches < 120007/DefaultMaxBatch {
+				t.Fatalf("%d batches for 120,007 routes", c.Batches)
+			}
+			t.Logf("%d routes in %d batches", len(sink.routes), c.Batches)
+		})
+	}
+}
+
+// BenchmarkFeedLoad reports how fast a Feed turns zebra's stream into
+// updates, from a recording in memory.
+func BenchmarkFeedLoad(b *testing.B) {
+	recs := readCapture(b, "load.bin.gz")
+	var bytes int64
+	for _, r := range recs {
+		bytes += int64(len(r.Frame.Payload) + fpm.HeaderLen)
+	}
+	b.SetBytes(bytes)
+	b.ReportAllocs()
+	ctx := context.Background()
+	for b.Loop() {
+		f := NewFeed(discardSink{}, Options{})
+		f.Connected(ctx, 1, loopback)
+		for _, r := range recs {
+			f.Frame(ctx, 1, r.Frame.Payload)
+		}
+		f.Flush(ctx, 1)
+	}
+	b.ReportMetric(float64(len(recs))*float64(b.N)/b.Elapsed().Seconds(), "routes/s")
+}
+
+type discardSink struct{}
+
+func (discardSink) Apply(context.Context, rib.Update) error { return nil }
+
+// --- Synthetic cases ---
+
+// msgs builds a payload from messages.
+func msgs(t testing.TB, ms ...Message) []byte {
+	t.Helper()
+	b, err := MarshalMessages(ms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func newRoute(table uint8, p string, a RouteAttributes) Message {
+	pfx := prefix(p)
+	fam := FamilyInet
+	if pfx.Addr().Is6() {
+		fam = FamilyInet6
+	}
+	a.Dst = pfx.Addr()
+	return Message{
+		Header: netlink.Header{Type: TypeNewRoute, Flags: netlink.Request | FlagReplace | FlagCreate},
+		Route: &RouteMessage{Family: fam, DstLength: uint8(pfx.Bits()), Table: table,
+			Protocol: 186, Type: RouteUnicast, Attributes: a},
+	}
+}
+
+func delRoute(table uint8, p string) Message {
+	m := newRoute(table, p, RouteAttributes{Priority: 20})
+	m.Header.Type = TypeDelRoute
+	m.Route.Type = 0
+	return m
+}
+
+func newNH(id uint32, a NexthopAttributes) Message {
+	a.ID = id
+	fam := FamilyUnspec
+	switch {
+	case a.Gateway.Is4():
+		fam = FamilyInet
+	case a.Gateway.IsValid():
+		fam = FamilyInet6
+	case a.OutIface != 0 || a.Blackhole:
+		fam = FamilyInet
+	}
+	return Message{
+		Header:  netlink.Header{Type: TypeNewNexthop, Flags: netlink.Request | FlagReplace | FlagCreate},
+		Nexthop: &NexthopMessage{Family: fam, Protocol: 11, Attributes: a},
+	}
+}
+
+func delNH(id uint32) Message {
+	return Message{
+		Header:  netlink.Header{Type: TypeDelNexthop, Flags: netlink.Request},
+		Nexthop: &NexthopMessage{Protocol: 11, Attributes: NexthopAttributes{ID: id}},
+	}
+}
+
+// feedFrames runs frames through a new Feed, flushing after each, and
+// returns the feed and sink.
+type feedRun struct {
+	t    *testing.T
+	feed *Feed
+	sink *fakeSink
+}
+
+func newFeedRun(t *testing.T, opts Options) *feedRun {
+	r := &feedRun{t: t, sink: newFakeSink(t)}
+	r.feed = NewFeed(r.sink, opts)
+	if err := r.feed.Connected(context.Background(), 1, loopback); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// frame handles one frame and flushes; it returns the updates it caused
+// and the Frame error.
+func (r *feedRun) frame(ms ...Message) ([]rib.Update, error) {
+	r.t.Helper()
+	before := len(r.sink.updates)
+	err := r.feed.Frame(context.Background(), 1, msgs(r.t, ms...))
+	if ferr := r.feed.Flush(context.Background(), 1); ferr != nil {
+		r.t.Fatal(ferr)
+	}
+	return slices.Clone(r.sink.updates[before:]), err
+}
+
+func (r *feedRun) mustFrame(ms ...Message) []rib.Update {
+	r.t.Helper()
+	us, err := r.frame(ms...)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return us
+}
+
+func (r *feedRun) want(routes ...rib.Route) {
+	r.t.Helper()
+	if diff := cmp.Diff(sortedRoutes(keyed(routes)), r.sink.state(), cmpOpts); diff != "" {
+		r.t.Fatalf("routes (-want +got):\n%s", diff)
+	}
+}
+
+func keyed(rs []rib.Route) map[rib.Key]rib.Route {
+	m := map[rib.Key]rib.Route{}
+	for _, r := range rs {
+		m[r.Key] = r
+	}
+	return m
+}
+
+func weighted(p rib.Path, w uint32) rib.Path { p.Weight = w; return p }
+
+func TestFeedGroupChangeReemitsRoutes(t *testing.T) {
+	r := newFeedRun(t, Options{})
+	r.mustFrame(newNH(1, NexthopAttributes{Gateway: addr("10.0.0.2"), OutIface: 2}))
+	r.mustFrame(newNH(2, NexthopAttributes{Gateway: addr("10.0.1.2"), OutIface: 3}))
+	r.mustFrame(newNH(10, NexthopAttributes{Group: []GroupMember{{ID: 1}, {ID: 2}}}))
+	r.mustFrame(newRoute(254, "192.0.2.0/24", RouteAttributes{NexthopID: 10}))
+	r.mustFrame(newRoute(254, "198.51.100.0/24", RouteAttributes{NexthopID: 10}))
+	r.mustFrame(newRoute(254, "203.0.113.0/24", RouteAttributes{NexthopID: 1}))
+	r.want(
+		uni(254, "192.0.2.0/24", 186, via("10.0.0.2", 2), via("10.0.1.2", 3)),
+		uni(254, "198.51.100.0/24", 186, via("10.0.0.2", 2), via("10.0.1.2", 3)),
+		uni(254, "203.0.113.0/24", 186, via("10.0.0.2", 2)),
+	)
+
+	// The group's weights change: weight-1 = 2 is weight 3.
+	us := r.mustFrame(newNH(10, NexthopAttributes{Group: []GroupMember{{ID: 1}, {ID: 2, Weight: 2}}}))
+	if len(us) != 1 || len(us[0].Set) != 2 || len(us[0].Del) != 0 {
+		t.Fatalf("group change gave %v, want one update setting both routes", us)
+	}
+	r.want(
+		uni(254, "192.0.2.0/24", 186, via("10.0.0.2", 2), weighted(via("10.0.1.2", 3), 3)),
+		uni(254, "198.51.100.0/24", 186, via("10.0.0.2", 2), weighted(via("10.0.1.2", 3), 3)),
+		uni(254, "203.0.113.0/24", 186, via("10.0.0.2", 2)),
+	)
+
+	// A member changes: routes using it directly and through the group.
+	us = r.mustFrame(newNH(1, NexthopAttributes{Gateway: addr("10.0.0.9"), OutIface: 2}))
+	if len(us) != 1 || len(us[0].Set) != 3 {
+		t.Fatalf("member change gave %v, want one update setting 3 routes", us)
+	}
+	r.want(
+		uni(254, "192.0.2.0/24", 186, via("10.0.0.9", 2), weighted(via("10.0.1.2", 3), 3)),
+		uni(254, "198.51.100.0/24", 186, via("10.0.0.9", 2), weighted(via("10.0.1.2", 3), 3)),
+		uni(254, "203.0.113.0/24", 186, via("10.0.0.9", 2)),
+	)
+
+	// zebra sends an unchanged nexthop again: nothing to do.
+	if us := r.mustFrame(newNH(10, NexthopAttributes{Group: []GroupMember{{ID: 1}, {ID: 2, Weight: 2}}})); len(us) != 0 {
+		t.Fatalf("unchanged group gave %v", us)
+	}
+	c := r.feed.Counters()
+	if c.RoutesReemitted != 5 || c.NexthopChanges != 2 || c.Groups != 1 || c.Nexthops != 2 {
+		t.Fatalf("counters %+v", c)
+	}
+}
+
+func TestFeedHoldsRouteUntilNexthopArrives(t *testing.T) {
+	r := newFeedRun(t, Options{})
+	r.mustFrame(newNH(1, NexthopAttributes{Gateway: addr("10.0.0.2"), OutIface: 2}))
+	r.mustFrame(newRoute(254, "192.0.2.0/24", RouteAttributes{NexthopID: 1}))
+
+	// The route moves to a group that is not known yet: it is withdrawn
+	// rather than left pointing at the old nexthop.
+	r.mustFrame(newRoute(254, "192.0.2.0/24", RouteAttributes{NexthopID: 50}))
+	r.mustFrame(newRoute(254, "198.51.100.0/24", RouteAttributes{NexthopID: 50}))
+	r.want()
+	if c := r.feed.Counters(); c.RoutesHeld != 2 || c.HeldNow != 2 {
+		t.Fatalf("counters %+v", c)
+	}
+
+	// The group arrives but one member is still unknown.
+	r.mustFrame(newNH(50, NexthopAttributes{Group: []GroupMember{{ID: 1}, {ID: 51}}}))
+	r.want()
+	// The member arrives: both routes are released.
+	r.mustFrame(newNH(51, NexthopAttributes{OutIface: 7}))
+	r.want(
+		uni(254, "192.0.2.0/24", 186, via("10.0.0.2", 2), via("", 7)),
+		uni(254, "198.51.100.0/24", 186, via("10.0.0.2", 2), via("", 7)),
+	)
+	if c := r.feed.Counters(); c.RoutesReleased != 2 || c.HeldNow != 0 {
+		t.Fatalf("counters %+v", c)
+	}
+
+	// A held route that is deleted is forgotten.
+	r.mustFrame(newRoute(254, "203.0.113.0/24", RouteAttributes{NexthopID: 60}))
+	r.mustFrame(delRoute(254, "203.0.113.0/24"))
+	r.mustFrame(newNH(60, NexthopAttributes{OutIface: 8}))
+	if find(r.sink.state(), 254, "203.0.113.0/24") != nil {
+		t.Fatal("deleted held route came back")
+	}
+	if c := r.feed.Counters(); c.HeldNow != 0 {
+		t.Fatalf("counters %+v", c)
+	}
+}
+
+func TestFeedDeleteNexthop(t *testing.T) {
+	r := newFeedRun(t, Options{})
+	r.mustFrame(newNH(1, NexthopAttributes{Gateway: addr("10.0.0.2"), OutIface: 2}))
+	r.mustFrame(newNH(2, NexthopAttributes{Gateway: addr("10.0.1.2"), OutIface: 3}))
+	r.mustFrame(newNH(10, NexthopAttributes{Group: []GroupMember{{ID: 1}, {ID: 2}}}))
+	r.mustFrame(newRoute(254, "192.0.2.0/24", RouteAttributes{NexthopID: 10}))
+	r.mustFrame(newRoute(254, "203.0.113.0/24", RouteAttributes{NexthopID: 2}))
+
+	// As in the kernel: routes using the nexthop go, and it leaves the
+	// group.
+	r.mustFrame(delNH(2))
+	r.want(uni(254, "192.0.2.0/24", 186, via("10.0.0.2", 2)))
+	// The group's last member goes: the group and its routes go too.
+	r.mustFrame(delNH(1))
+	r.want()
+	if c := r.feed.Counters(); c.Groups != 0 || c.Nexthops != 0 || c.RoutesWithdrawn != 2 {
+		t.Fatalf("counters %+v", c)
+	}
+}
+
+func TestFeedBlackholeNexthop(t *testing.T) {
+	r := newFeedRun(t, Options{})
+	r.mustFrame(newNH(24, NexthopAttributes{Blackhole: true}))
+	r.mustFrame(newRoute(254, "203.0.113.0/24", RouteAttributes{NexthopID: 24}))
+	r.want(drop(254, "203.0.113.0/24", rib.Blackhole, 186))
+}
+
+func TestFeedSkips(t *testing.T) {
+	r := newFeedRun(t, Options{})
+	local := newRoute(255, "10.0.0.1/32", RouteAttributes{OutIface: 2})
+	local.Route.Type = 2 // RTN_LOCAL
+	bcast := newRoute(254, "10.0.0.255/32", RouteAttributes{OutIface: 2})
+	bcast.Route.Type = 3 // RTN_BROADCAST
+	src := newRoute(254, "2001:db8::/64", RouteAttributes{OutIface: 2})
+	src.Route.SrcLength = 64
+	empty := newRoute(254, "192.0.2.0/24", RouteAttributes{})
+	us := r.mustFrame(local, delRoute(255, "10.0.0.1/32"), bcast, src, empty)
+	r.want()
+	for _, u := range us {
+		if len(u.Set) != 0 {
+			t.Fatalf("skipped routes were set: %v", u)
+		}
+	}
+	c := r.feed.Counters()
+	if c.SkippedLocalTable != 2 || c.SkippedType != 1 || c.SkippedSourcePrefix != 1 || c.SkippedNoNexthop != 1 {
+		t.Fatalf("counters %+v", c)
+	}
+}
+
+func TestFeedMasksPrefix(t *testing.T) {
+	r := newFeedRun(t, Options{})
+	m := newRoute(254, "192.0.2.0/24", RouteAttributes{Gateway: addr("10.0.0.2"), OutIface: 2})
+	m.Route.Attributes.Dst = addr("192.0.2.77")
+	r.mustFrame(m)
+	r.want(uni(254, "192.0.2.0/24", 186, via("10.0.0.2", 2)))
+}
+
+func TestFeedSkipsBadMessages(t *testing.T) {
+	r := newFeedRun(t, Options{})
+	good := newRoute(254, "192.0.2.0/24", RouteAttributes{OutIface: 2})
+	mpls := newRoute(254, "192.0.2.0/24", RouteAttributes{})
+	mpls.Route.Family = FamilyMPLS
+	mpls.Route.Attributes.Dst = netip.Addr{}
+
+	payload := msgs(t, good)
+	// An RTM_NEWNEIGH (28), an MPLS route, a route with a bad attribute.
+	neigh := []byte{
+		0x14, 0x00, 0x00, 0x00, // nlmsg_len 20
+		0x1c, 0x00, 0x01, 0x00, // RTM_NEWNEIGH, NLM_F_REQUEST
+		0x00, 0x00, 0x00, 0x00, // seq
+		0x00, 0x00, 0x00, 0x00, // pid
+		0x07, 0x00, 0x00, 0x00, // ndm_family AF_BRIDGE, ...
+	}
+	bad := msgs(t, newRoute(254, "198.51.100.0/24", RouteAttributes{OutIface: 3}))
+	bad[16+12+2] = 0x09 // RTA_DST becomes RTA_MULTIPATH holding 4 bytes: a short rtnexthop
+	payload = append(payload, neigh...)
+	payload = append(payload, msgs(t, mpls)...)
+	payload = append(payload, bad...)
+	payload = append(payload, msgs(t, newRoute(254, "203.0.113.0/24", RouteAttributes{OutIface: 4}))...)
+
+	err := r.feed.Frame(context.Background(), 1, payload)
+	if !errors.Is(err, fpm.ErrSkip) {
+		t.Fatalf("err = %v, want one matching fpm.ErrSkip", err)
+	}
+	var ze *Error
+	if !errors.As(err, &ze) || ze.Type != 28 || !ze.Unsupported() {
+		t.Fatalf("first error %v, want the unsupported RTM_NEWNEIGH", err)
+	}
+	if err := r.feed.Flush(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
+	// The good messages around the bad ones were handled.
+	r.want(uni(254, "192.0.2.0/24", 186, via("", 2)), uni(254, "203.0.113.0/24", 186, via("", 4)))
+	c := r.feed.Counters()
+	if c.Unsupported != 2 || c.DecodeErrors != 1 || c.Messages != 5 {
+		t.Fatalf("counters %+v", c)
+	}
+
+	// A netlink header that runs past the payload ends the frame.
+	_, err = r.frame()
+	if err != nil {
+		t.Fatalf("empty frame: %v", err)
+	}
+	err = r.feed.Frame(context.Background(), 1, []byte{0xff, 0, 0, 0, 24, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0})
+	if !errors.Is(err, fpm.ErrSkip) || !errors.Is(err, errShort) {
+		t.Fatalf("bad nlmsg_len: err = %v", err)
+	}
+}
+
+func TestFeedBatching(t *testing.T) {
+	sink := newFakeSink(t)
+	f := NewFeed(sink, Options{MaxBatch: 4})
+	ctx := context.Background()
+	f.Connected(ctx, 1, loopback)
+	for i := range 6 {
+		p := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 1, byte(i), 0}), 24).String()
+		if err := f.Frame(ctx, 1, msgs(t, newRoute(254, p, RouteAttributes{OutIface: 2}))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The 4th frame filled a batch; a DEL+NEW frame at the bound stays in
+	// one update.
+	if len(sink.updates) != 1 || len(sink.updates[0].Set) != 4 {
+		t.Fatalf("updates %v, want one of 4 routes", sink.updates)
+	}
+	if err := f.Frame(ctx, 1, msgs(t, delRoute(254, "10.1.0.0/24"),
+		newRoute(254, "10.1.0.0/24", RouteAttributes{OutIface: 3}))); err != nil {
+		t.Fatal(err)
+	}
+	if len(sink.updates) != 1 {
+		t.Fatalf("%d updates, want the replace still pending", len(sink.updates))
+	}
+	if err := f.Flush(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	last := sink.updates[len(sink.updates)-1]
+	if len(last.Del) != 0 || len(last.Set) != 3 {
+		t.Fatalf("last update %v, want 3 sets and no delete", last)
+	}
+	if got := find(sink.state(), 254, "10.1.0.0/24"); got == nil || got.Paths[0].Ifindex != 3 {
+		t.Fatalf("replaced route: %v", got)
+	}
+	// Set then Del of one key in one batch: only the Del remains.
+	f.Frame(ctx, 1, msgs(t, newRoute(254, "10.9.0.0/24", RouteAttributes{OutIface: 2})))
+	f.Frame(ctx, 1, msgs(t, delRoute(254, "10.9.0.0/24")))
+	f.Flush(ctx, 1)
+	if last := sink.updates[len(sink.updates)-1]; len(last.Set) != 0 || len(last.Del) != 1 {
+		t.Fatalf("last update %v, want just the delete", last)
+	}
+	if c := f.Counters(); c.RoutesReplaced != 1 || c.RoutesSet != 7 || c.RoutesDeleted != 1 {
+		t.Fatalf("counters %+v", c)
+	}
+}
+
+func TestFeedReconnectDropsNexthops(t *testing.T) {
+	r := newFeedRun(t, Options{})
+	r.mustFrame(newNH(5, NexthopAttributes{OutIface: 2}))
+	r.mustFrame(newRoute(254, "192.0.2.0/24", RouteAttributes{NexthopID: 5}))
+	r.feed.Disconnected(1, nil)
+	if err := r.feed.Connected(context.Background(), 2, loopback); err != nil {
+		t.Fatal(err)
+	}
+	// Nexthop ids do not survive a reconnect.
+	if err := r.feed.Frame(context.Background(), 2, msgs(t, newRoute(254, "198.51.100.0/24", RouteAttributes{NexthopID: 5}))); err != nil {
+		t.Fatal(err)
+	}
+	if c := r.feed.Counters(); c.HeldNow != 1 || c.Nexthops != 0 || c.Connections != 2 {
+		t.Fatalf("counters %+v", c)
+	}
+}
+
+func TestFeedSinkError(t *testing.T) {
+	r := newFeedRun(t, Options{})
+	r.sink.err = errors.New("rib stopped")
+	if err := r.feed.Frame(context.Background(), 1, msgs(t, newRoute(254, "192.0.2.0/24", RouteAttributes{OutIface: 2}))); err != nil {
+		t.Fatal(err)
+	}
+	err := r.feed.Flush(context.Background(), 1)
+	if err == nil || errors.Is(err, fpm.ErrSkip) || !errors.Is(err, r.sink.err) {
+		t.Fatalf("Flush: %v, want the sink's error, not a skip", err)
+	}
+	if c := r.feed.Counters(); c.BatchErrors != 1 {
+		t.Fatalf("counters %+v", c)
+	}
+}
