@@ -44,8 +44,8 @@ type FrameError struct {
 	Err     error // one of the Err* reasons above
 	Version uint8 // header fields as received (zero if not received)
 	Type    uint8
-	Length  int // the length field, or the payload length when marshalling
-	Have    int // bytes available when the frame was checked
+	Length  int // the length field (when marshalling: the length it would need)
+	Have    int // bytes given to UnmarshalBinary; -1 when reading a stream
 }
 
 func (e *FrameError) Error() string {

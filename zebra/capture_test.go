@@ -78,13 +78,14 @@ func TestMarshalCaptures(t *testing.T) {
 	}
 }
 
-// TestDecodeLoad decodes the 120,000-route load recordings: every message
-// must decode.
+// TestDecodeLoad decodes the 120,000-route load recordings (restart.bin.gz
+// is the same load recorded around a listener restart): every message must
+// decode.
 func TestDecodeLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("decodes 240,000 messages")
 	}
-	for _, name := range []string{"load.bin.gz", "load_nonhg.bin.gz"} {
+	for _, name := range []string{"load.bin.gz", "load_nonhg.bin.gz", "restart.bin.gz"} {
 		t.Run(name, func(t *testing.T) {
 			var routes, nexthops int
 			for i, rec := range readCapture(t, name) {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -103,7 +104,7 @@ func (f *Feed) Counters() Counters { return f.c.snapshot() }
 // Connected starts a new zebra connection (fpm.Handler).
 func (f *Feed) Connected(ctx context.Context, conn uint64, remote net.Addr) error {
 	f.c.connections.Add(1)
-	f.log.Debug("zebra connection starts", logKeyConn, conn, logKeyRemote, remote.String())
+	f.log.Debug("zebra connection starts", logKeyConn, conn, logKeyRemote, remote)
 	f.resync(conn)
 	return nil
 }
@@ -228,7 +229,7 @@ func (f *Feed) handle(nm netlink.Message) error {
 
 // skip counts and logs a message that is skipped and returns err.
 func (f *Feed) skip(ctx context.Context, err error, raw []byte) error {
-	if e, ok := err.(*Error); ok && e.Unsupported() {
+	if e := (*Error)(nil); errors.As(err, &e) && e.Unsupported() {
 		f.c.unsupported.Add(1)
 	} else {
 		f.c.decodeErrors.Add(1)

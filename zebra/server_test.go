@@ -52,12 +52,24 @@ func TestFeedOverFPM(t *testing.T) {
 		}
 	}()
 
+	waitFrames := func(n int) {
+		deadline := time.Now().Add(5 * time.Second)
+		for srv.Stats().Frames < uint64(n) {
+			if time.Now().After(deadline) {
+				t.Fatalf("server read %d frames, want %d", srv.Stats().Frames, n)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
 	var c net.Conn
 	conn := uint32(0)
-	for _, rec := range recs {
+	for i, rec := range recs {
 		if rec.Conn != conn {
 			// zebra closes the old connection and opens a new one.
+			// (A new connection would cut the old one short: wait
+			// until its frames are read, as zebra's 3 s pause does.)
 			if c != nil {
+				waitFrames(i)
 				c.Close()
 			}
 			if c, err = net.Dial("tcp", ln.Addr().String()); err != nil {

@@ -46,6 +46,7 @@ type labEnv struct {
 	sw    map[string]uint32 // Linux name -> sw_if_index
 	conn  *core.Connection  // the test's own view of VPP
 	stats func() string
+	d     *daemon
 }
 
 var nsSeq struct {
@@ -121,6 +122,7 @@ func newEnv(t *testing.T, frrOpts lab.FRROptions) *labEnv {
 			t.Errorf("lcpfib: %v", err)
 		}
 	}()
+	e.d = d
 	e.stats = func() string {
 		return fmt.Sprintf("fpm %+v\nzebra %+v\nvpp %+v", d.fpm.Stats(), d.feed.Counters(), d.vpp.Stats())
 	}
@@ -138,6 +140,16 @@ func newEnv(t *testing.T, frrOpts lab.FRROptions) *labEnv {
 	e.conn, err = core.Connect(socketclient.NewVppClient(sock))
 	if err != nil {
 		t.Fatal(err)
+	}
+	// zebra's FPM replay on connect walks only the main table of each
+	// VRF (FRR 8.4 rib_tables_iter_next), so routes of other tables
+	// configured before the connection never reach lcpfib. Start the
+	// steps once zebra is connected.
+	for deadline := time.Now().Add(15 * time.Second); d.fpm.Stats().Connections == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("zebra did not connect to lcpfib's FPM listener within 15s")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	t.Cleanup(func() {
 		e.conn.Disconnect()

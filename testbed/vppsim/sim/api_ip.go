@@ -47,12 +47,15 @@ func serveIPTableDump(s *Server, c *conn, r *request) error {
 
 // serveIPRouteAddDel is vl_api_ip_route_add_del_t_handler: the API source.
 func serveIPRouteAddDel(s *Server, c *conn, r *request) error {
-	var m ip.IPRouteAddDel
-	if err := decode(&m, r); err != nil {
+	m := &c.hot.routeAddDel
+	if err := decode(m, r); err != nil {
 		return err
 	}
 	rv, stats := s.vpp.routeAddDel(m.IsAdd, m.IsMultipath, m.Route.TableID, m.Route.Prefix, SourceAPI, m.Route.Paths)
-	c.send(&ip.IPRouteAddDelReply{Retval: int32(rv), StatsIndex: stats}, r.context)
+	m.Route.Paths = nil
+	reply := &c.hot.routeAddDelReply
+	*reply = ip.IPRouteAddDelReply{Retval: int32(rv), StatsIndex: stats}
+	c.send(reply, r.context)
 	return nil
 }
 

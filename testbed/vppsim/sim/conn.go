@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"go.fd.io/govpp/api"
+	"go.fd.io/govpp/binapi/ip"
 	"go.fd.io/govpp/codec"
 )
 
@@ -42,10 +43,20 @@ type conn struct {
 	regIndex uint32 // registration pool index
 	handle   uint32 // the client_index VPP reports: regIndex | 1<<31
 
-	in      []byte // the message being handled
+	in      []byte  // the message being handled
+	req     request // its header
+	hot     hotMessages
 	out     []byte // encoded replies not yet written
 	muted   bool   // the current request is not this client's: no reply
 	closing bool   // leave once out is written (sockclnt_delete)
+}
+
+// hotMessages are reused for the requests clients send by the hundred
+// thousand, so decoding them and encoding the reply allocates nothing
+// beyond what the generated decoder does.
+type hotMessages struct {
+	routeAddDel      ip.IPRouteAddDel
+	routeAddDelReply ip.IPRouteAddDelReply
 }
 
 func newConn(s *Server, nc *net.UnixConn) *conn {

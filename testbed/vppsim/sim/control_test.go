@@ -147,13 +147,15 @@ func waitFor(t *testing.T, cond func() bool) {
 
 // rawClient speaks the socket protocol by hand.
 type rawClient struct {
-	t     *testing.T
+	t     testing.TB
 	nc    net.Conn
 	index uint32
 	ids   map[string]uint16
 }
 
-func dialRaw(t *testing.T, srv *sim.Server) *rawClient {
+func dialRaw(t *testing.T, srv *sim.Server) *rawClient { return dialRawTB(t, srv) }
+
+func dialRawTB(t testing.TB, srv *sim.Server) *rawClient {
 	t.Helper()
 	nc, err := net.Dial("unix", srv.SocketPath())
 	if err != nil {

@@ -14,7 +14,20 @@ type fibTable struct {
 	id      uint32
 	ip6     bool
 	name    string
-	entries map[netip.Prefix]*fibEntry // keyed by the masked prefix
+	entries map[prefixKey]*fibEntry
+}
+
+// prefixKey is a masked prefix as a map key without pointers, which keeps
+// large tables cheap for the garbage collector.
+type prefixKey struct {
+	addr [16]byte
+	bits uint8
+}
+
+// keyOf returns the key of a prefix, host bits ignored.
+func keyOf(p netip.Prefix) prefixKey {
+	m := p.Masked()
+	return prefixKey{addr: m.Addr().As16(), bits: uint8(m.Bits())}
 }
 
 // fibEntry is VPP's fib_entry_t: one prefix and every source that added
@@ -24,6 +37,11 @@ type fibEntry struct {
 	prefix netip.Prefix // as given when the entry was created (host bits kept)
 	stats  uint32       // stats_index (VPP: the entry's load-balance index)
 	srcs   []*entrySource
+
+	// Most entries have one source; it and the slice's first slot live in
+	// the entry, saving two allocations per route.
+	first    entrySource
+	srcsHead [1]*entrySource
 }
 
 // entrySource is one source's contribution to an entry (fib_entry_src_t).
@@ -101,7 +119,13 @@ func (e *fibEntry) source(src Source) *entrySource {
 
 // addSource inserts a source in priority order and returns it.
 func (e *fibEntry) addSource(src Source) *entrySource {
-	s := &entrySource{src: src}
+	var s *entrySource
+	if len(e.srcs) == 0 && e.srcs == nil {
+		e.first = entrySource{src: src}
+		s, e.srcs = &e.first, e.srcsHead[:0]
+	} else {
+		s = &entrySource{src: src}
+	}
 	i := slices.IndexFunc(e.srcs, func(o *entrySource) bool { return o.src.priority() > src.priority() })
 	if i < 0 {
 		i = len(e.srcs)
@@ -117,7 +141,7 @@ func (e *fibEntry) removeSource(src Source) {
 
 // lookup returns the entry for a prefix (host bits ignored).
 func (t *fibTable) lookup(pfx netip.Prefix) *fibEntry {
-	return t.entries[pfx.Masked()]
+	return t.entries[keyOf(pfx)]
 }
 
 // cover returns the longest less-specific entry covering pfx, the entry a
@@ -125,7 +149,7 @@ func (t *fibTable) lookup(pfx netip.Prefix) *fibEntry {
 // exists, so every prefix but /0 has one.
 func (t *fibTable) cover(pfx netip.Prefix) *fibEntry {
 	for bits := pfx.Bits() - 1; bits >= 0; bits-- {
-		if e := t.entries[netip.PrefixFrom(pfx.Addr(), bits).Masked()]; e != nil {
+		if e := t.entries[keyOf(netip.PrefixFrom(pfx.Addr(), bits))]; e != nil {
 			return e
 		}
 	}

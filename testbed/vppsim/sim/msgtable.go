@@ -134,17 +134,17 @@ func (t *msgTable) id(m api.Message) (uint16, bool) {
 
 // parse splits a message into header and body and checks its size as
 // VPP's msg_handler_internal does. h is nil for ids with no handler.
-func (t *msgTable) parse(msg []byte) (*handler, request, error) {
+func (t *msgTable) parse(msg []byte, r *request) (*handler, error) {
 	if len(msg) < 2 {
-		return nil, request{}, fmt.Errorf("%w: %d-byte message has no id", errMalformed, len(msg))
+		return nil, fmt.Errorf("%w: %d-byte message has no id", errMalformed, len(msg))
 	}
-	r := request{id: binary.BigEndian.Uint16(msg)}
+	*r = request{id: binary.BigEndian.Uint16(msg)}
 	h := t.handler(r.id)
 	if h == nil {
-		return nil, r, nil
+		return nil, nil
 	}
 	if len(msg) < h.hdrLen+h.fixed {
-		return nil, r, fmt.Errorf("%w: %s: %d bytes, need at least %d",
+		return nil, fmt.Errorf("%w: %s: %d bytes, need at least %d",
 			errMalformed, h.req.GetMessageName(), len(msg), h.hdrLen+h.fixed)
 	}
 	if h.hdrLen == 10 {
@@ -156,9 +156,9 @@ func (t *msgTable) parse(msg []byte) (*handler, request, error) {
 	r.body = msg[h.hdrLen:]
 	if h.size != nil {
 		if need := h.size(r.body); need > uint64(len(r.body)) {
-			return nil, r, fmt.Errorf("%w: %s: truncated, body of %d bytes claims %d",
+			return nil, fmt.Errorf("%w: %s: truncated, body of %d bytes claims %d",
 				errMalformed, h.req.GetMessageName(), len(r.body), need)
 		}
 	}
-	return h, r, nil
+	return h, nil
 }

@@ -14,7 +14,7 @@ import (
 // entry returns the entry for pfx, creating it (with pfx as given, host
 // bits included) if needed.
 func (v *vpp) entry(t *fibTable, pfx netip.Prefix) *fibEntry {
-	key := pfx.Masked()
+	key := keyOf(pfx)
 	if e := t.entries[key]; e != nil {
 		return e
 	}
@@ -28,7 +28,7 @@ func (v *vpp) release(t *fibTable, e *fibEntry) {
 	if len(e.srcs) > 0 {
 		return
 	}
-	key := e.prefix.Masked()
+	key := keyOf(e.prefix)
 	if t.entries[key] == e {
 		delete(t.entries, key)
 		v.stats.put(e.stats)

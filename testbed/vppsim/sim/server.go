@@ -251,7 +251,8 @@ func (s *Server) serveConn(c *conn) {
 // dispatch parses one message and runs its handler under the state lock.
 // An error means the message was malformed and the client must go.
 func (s *Server) dispatch(c *conn, msg []byte) error {
-	h, r, err := s.table.parse(msg)
+	r := &c.req
+	h, err := s.table.parse(msg, r)
 	if err != nil {
 		return err
 	}
@@ -264,7 +265,7 @@ func (s *Server) dispatch(c *conn, msg []byte) error {
 	// VPP answers the registration the request's client_index names and
 	// drops the reply if there is none; vppsim answers only its own.
 	c.muted = h.hdrLen == 10 && r.clientIndex != c.handle
-	err = h.serve(s, c, &r)
+	err = h.serve(s, c, r)
 	s.mu.Unlock()
 	return err
 }

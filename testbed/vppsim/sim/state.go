@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"net/netip"
 	"time"
 )
 
@@ -101,7 +100,7 @@ func (v *vpp) createTable(ip6 bool, id uint32, name string) *fibTable {
 		id:      id,
 		ip6:     ip6,
 		name:    tableName(ip6, id, name),
-		entries: make(map[netip.Prefix]*fibEntry),
+		entries: make(map[prefixKey]*fibEntry),
 	}
 	if int(t.index) == len(f.pool) {
 		f.pool = append(f.pool, t)
