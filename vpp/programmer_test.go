@@ -1,0 +1,227 @@
+package vpp
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"go.fd.io/govpp/adapter/socketclient"
+	"go.fd.io/govpp/api"
+	"go.fd.io/govpp/core"
+
+	"github.com/lcpfib/lcpfib/rib"
+	"github.com/lcpfib/lcpfib/testbed/vppsim/sim"
+)
+
+// staticIfs is an InterfaceSync with a fixed map and a count of Syncs.
+type staticIfs struct {
+	ifmap
+	mu    sync.Mutex
+	syncs int
+}
+
+func (s *staticIfs) Sync(context.Context, api.Connection) error {
+	s.mu.Lock()
+	s.syncs++
+	s.mu.Unlock()
+	return nil
+}
+
+type fixture struct {
+	t    *testing.T
+	sock string
+	sim  *sim.Server
+	rib  *rib.RIB
+	prog *Programmer
+	stop func()
+}
+
+// startSim starts a vppsim with two interfaces (sw_if_index 1 and 2).
+func startSim(t *testing.T, sock string, pid uint32) (*sim.Server, func()) {
+	t.Helper()
+	s, err := sim.Listen(sock, sim.WithPID(pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"GigabitEthernet3/0/0", "GigabitEthernet3/0/1"} {
+		if _, err := s.AddInterface(sim.Interface{Name: n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Serve(ctx); close(done) }()
+	return s, func() { cancel(); <-done; s.Close() }
+}
+
+func newFixture(t *testing.T, cfg Config) *fixture {
+	t.Helper()
+	f := &fixture{t: t, sock: filepath.Join(t.TempDir(), "api.sock")}
+	var stopSim func()
+	f.sim, stopSim = startSim(t, f.sock, 1000)
+	cfg.Socket = f.sock
+	cfg.RetryMin, cfg.RetryMax = 20*time.Millisecond, 100*time.Millisecond
+	cfg.PingInterval = 50 * time.Millisecond
+	f.rib = rib.New(rib.Options{})
+	f.prog = New(cfg, f.rib, &staticIfs{ifmap: ifmap{2: 1, 3: 2}}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); f.rib.Run(ctx) }()
+	go func() { defer wg.Done(); f.prog.Run(ctx) }()
+	f.stop = func() { cancel(); wg.Wait(); stopSim() }
+	t.Cleanup(func() { f.stop() })
+	return f
+}
+
+// apiRoutes dumps the API-source entries of VPP table 0 (both families)
+// through GoVPP.
+func apiRoutes(t *testing.T, sock string, table uint32) map[netip.Prefix]Entry {
+	t.Helper()
+	conn, err := core.Connect(socketclient.NewVppClient(sock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Disconnect()
+	ctx := context.Background()
+	srcs, err := Sources(ctx, conn, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[netip.Prefix]Entry{}
+	for _, ip6 := range []bool{false, true} {
+		es, err := DumpRoutes(ctx, conn, table, ip6, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range es {
+			if e.Source == srcs["API"] {
+				out[e.Prefix] = e
+			}
+		}
+	}
+	return out
+}
+
+// waitFor polls cond for up to 20 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func v4route(i int, gwIfindex uint32) rib.Route {
+	p := netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(20 + i>>16), byte(i >> 8), byte(i), 0}), 24)
+	return rib.Route{Key: rib.Key{Table: 254, Prefix: p}, Kind: rib.Unicast,
+		Paths: []rib.Path{{Gateway: netip.MustParseAddr("10.0.0.2"), Ifindex: gwIfindex, Weight: 1}}}
+}
+
+func TestProgrammerPipelinesManyRoutes(t *testing.T) {
+	f := newFixture(t, Config{Window: 256})
+	ctx := context.Background()
+	const n = 20000
+	var u rib.Update
+	u.Source = rib.SourceFRR
+	for i := range n {
+		u.Set = append(u.Set, v4route(i, 2))
+	}
+	if err := f.rib.Apply(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "20000 adds", func() bool { return f.prog.Stats().RoutesAdded == n })
+	got := apiRoutes(t, f.sock, 0)
+	if len(got) != n {
+		t.Fatalf("VPP holds %d API routes, want %d", len(got), n)
+	}
+	e := got[v4route(12345, 2).Prefix]
+	if len(e.Paths) != 1 || e.Paths[0].SwIfIndex != 1 {
+		t.Fatalf("route 12345: %+v", e)
+	}
+
+	// Delete every other route.
+	var del rib.Update
+	del.Source = rib.SourceFRR
+	for i := 0; i < n; i += 2 {
+		del.Del = append(del.Del, v4route(i, 2).Key)
+	}
+	f.rib.Apply(ctx, del)
+	waitFor(t, "10000 deletes", func() bool { return f.prog.Stats().RoutesDeleted == n/2 })
+	got = apiRoutes(t, f.sock, 0)
+	if len(got) != n/2 {
+		t.Fatalf("VPP holds %d API routes after deletes, want %d", len(got), n/2)
+	}
+	if _, ok := got[v4route(1, 2).Prefix]; !ok {
+		t.Fatal("route 1 (odd, kept) is missing")
+	}
+	if s := f.prog.Stats(); s.RouteErrors != 0 || s.InFlight != 0 {
+		t.Fatalf("stats %+v", s)
+	}
+}
+
+func TestProgrammerTablesUnresolvedAndErrors(t *testing.T) {
+	f := newFixture(t, Config{})
+	ctx := context.Background()
+	t100 := v4route(1, 3)
+	t100.Table = 100
+	local := v4route(2, 2)
+	local.Table = 255
+	unpaired := v4route(3, 9) // ifindex 9 has no VPP twin
+	badIf := v4route(4, 2)    // resolved below to a sw_if_index VPP lacks
+	f.prog.ifs.(*staticIfs).ifmap[7] = 77
+	badIf.Paths[0].Ifindex = 7
+	ok := v4route(5, 2)
+	f.rib.Apply(ctx, rib.Update{Source: rib.SourceFRR, Set: []rib.Route{t100, local, unpaired, badIf, ok}})
+	waitFor(t, "all five handled", func() bool {
+		s := f.prog.Stats()
+		return s.RoutesAdded == 2 && s.Skipped == 1 && s.Unresolved == 1 && s.RouteErrors == 1
+	})
+	if got := apiRoutes(t, f.sock, 100); len(got) != 1 {
+		t.Fatalf("table 100 holds %v, want the one route", got)
+	}
+	main := apiRoutes(t, f.sock, 0)
+	if _, has := main[ok.Prefix]; !has || len(main) != 1 {
+		t.Fatalf("table 0 holds %v, want only %s", main, ok.Prefix)
+	}
+}
+
+func TestProgrammerReprogramsAfterVPPRestart(t *testing.T) {
+	f := newFixture(t, Config{})
+	ctx := context.Background()
+	var u rib.Update
+	u.Source = rib.SourceFRR
+	for i := range 100 {
+		u.Set = append(u.Set, v4route(i, 2))
+	}
+	f.rib.Apply(ctx, u)
+	waitFor(t, "100 routes", func() bool { return len(apiRoutes(t, f.sock, 0)) == 100 })
+
+	// VPP restarts: the old one goes away with all its state, a new one
+	// with another pid takes the socket.
+	f.sim.Close()
+	_, stop2 := startSim(t, f.sock, 2000)
+	defer stop2()
+	waitFor(t, "reconnect", func() bool { return f.prog.Stats().Connects >= 2 })
+	waitFor(t, "100 routes in the new VPP", func() bool { return len(apiRoutes(t, f.sock, 0)) == 100 })
+	if s := f.prog.Stats(); s.VPP.PID != 2000 || !s.Connected {
+		t.Fatalf("stats after restart: %+v", s)
+	}
+}
+
+func ExampleTableID() {
+	for _, t := range []uint32{254, 100, 255} {
+		id, ok := TableID(t)
+		fmt.Println(t, id, ok)
+	}
+	// Output:
+	// 254 0 true
+	// 100 100 true
+	// 255 0 false
+}
