@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"bytes"
+	"cmp"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -176,16 +178,23 @@ func (t *fibTable) forwarding(e *fibEntry) []path {
 // sortedEntries returns the table's entries shortest prefix first, then by
 // address: the order of VPP's per-length ip4 walk, made deterministic.
 func (t *fibTable) sortedEntries() []*fibEntry {
-	out := make([]*fibEntry, 0, len(t.entries))
-	for _, e := range t.entries {
-		out = append(out, e)
+	type keyed struct {
+		k prefixKey
+		e *fibEntry
 	}
-	slices.SortFunc(out, func(a, b *fibEntry) int {
-		ka, kb := a.prefix.Masked(), b.prefix.Masked()
-		if ka.Bits() != kb.Bits() {
-			return ka.Bits() - kb.Bits()
+	items := make([]keyed, 0, len(t.entries))
+	for k, e := range t.entries {
+		items = append(items, keyed{k, e})
+	}
+	slices.SortFunc(items, func(a, b keyed) int {
+		if c := cmp.Compare(a.k.bits, b.k.bits); c != 0 {
+			return c
 		}
-		return ka.Addr().Compare(kb.Addr())
+		return bytes.Compare(a.k.addr[:], b.k.addr[:])
 	})
+	out := make([]*fibEntry, len(items))
+	for i := range items {
+		out[i] = items[i].e
+	}
 	return out
 }
