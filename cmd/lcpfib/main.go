@@ -98,4 +98,3 @@ func newLogger(cfg *Config, w io.Writer) *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(w, o))
 }
-

@@ -154,6 +154,10 @@ func encodePrefix(p netip.Prefix) ip_types.Prefix {
 	return out
 }
 
+// routeDetailsLen is about what one route's details take on the wire with
+// one path: frame header, message header, route, path.
+const routeDetailsLen = 16 + 6 + 28 + 167
+
 // serveIPRouteDump sends one ip_route_details per entry of the table; a
 // table that does not exist sends nothing.
 func serveIPRouteDump(s *Server, c *conn, r *request) error {
@@ -165,8 +169,10 @@ func serveIPRouteDump(s *Server, c *conn, r *request) error {
 	if t == nil || c.muted {
 		return nil
 	}
+	entries := t.sortedEntries()
+	c.reserve(len(entries) * routeDetailsLen)
 	d := &ip.IPRouteDetails{}
-	for _, e := range t.sortedEntries() {
+	for _, e := range entries {
 		d.Route = ip.IPRoute{
 			TableID:    t.id,
 			StatsIndex: e.stats,
@@ -189,8 +195,10 @@ func serveIPRouteV2Dump(s *Server, c *conn, r *request) error {
 	if t == nil || c.muted {
 		return nil
 	}
+	entries := t.sortedEntries()
+	c.reserve(len(entries) * routeDetailsLen)
 	d := &ip.IPRouteV2Details{}
-	for _, e := range t.sortedEntries() {
+	for _, e := range entries {
 		if m.Src != 0 && e.source(Source(m.Src)) == nil {
 			continue
 		}

@@ -148,6 +148,14 @@ func (c *conn) flush() error {
 	}
 }
 
+// reserve makes room for n more bytes of replies, so a large dump grows
+// its buffer once.
+func (c *conn) reserve(n int) {
+	if !c.muted {
+		c.out = slices.Grow(c.out, n)
+	}
+}
+
 // send queues a reply or details message. Messages of request type (only
 // sockclnt_create_reply) carry a zero client_index before the context.
 func (c *conn) send(m api.Message, context uint32) {

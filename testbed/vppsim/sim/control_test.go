@@ -303,6 +303,10 @@ func TestMalformedMessageClosesOnlyThatClient(t *testing.T) {
 		{"request shorter than its header", true, func(c *rawClient) {
 			c.write(4, []byte{0, 23, 0, 0}) // control_ping without client_index and context
 		}},
+		{"request shorter than its fixed fields", true, func(c *rawClient) {
+			msg := c.request(&ip.IPTableAddDel{IsAdd: true}, 1)
+			c.write(uint32(len(msg)-1), msg[:len(msg)-1])
+		}},
 		{"truncated variable-length request", true, func(c *rawClient) {
 			msg := c.request(&ip.IPRouteAddDel{IsAdd: true}, 1)
 			msg[len(msg)-1] = 3 // n_paths 3, no paths follow

@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	"go.fd.io/govpp/binapi/ethernet_types"
-	"go.fd.io/govpp/binapi/interface_types"
 	interfaces "go.fd.io/govpp/binapi/interface"
+	"go.fd.io/govpp/binapi/interface_types"
 )
 
 // Interface describes an interface to create with Server.AddInterface.

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/binary"
 	"fmt"
+	"reflect"
 	"slices"
 
 	"go.fd.io/govpp/api"
@@ -98,11 +99,13 @@ func newMsgTable(hs []*handler) (*msgTable, error) {
 		if t.byID[id] != nil {
 			return nil, fmt.Errorf("message %s registered twice", h.req.GetMessageName())
 		}
-		s, ok := h.req.(sized)
+		// Size of a zero value (not of the nil prototype, whose generated
+		// Size is 0) is the body's fixed part.
+		zero, ok := reflect.New(reflect.TypeOf(h.req).Elem()).Interface().(sized)
 		if !ok {
 			return nil, fmt.Errorf("message %s has no generated Size", h.req.GetMessageName())
 		}
-		h.fixed = s.Size()
+		h.fixed = zero.Size()
 		if h.req.GetMessageType() == api.RequestMessage {
 			h.hdrLen = 10
 		} else {

@@ -31,7 +31,9 @@ func TestIPRouteAddDel(t *testing.T) {
 	delMP := func(p string, ps ...fib_types.FibPath) *ip.IPRouteAddDel { return routeReq(t, false, true, p, ps...) }
 	inTable := func(r *ip.IPRouteAddDel, id uint32) *ip.IPRouteAddDel { r.Route.TableID = id; return r }
 	withLen := func(r *ip.IPRouteAddDel, n uint8) *ip.IPRouteAddDel { r.Route.Prefix.Len = n; return r }
-	apiRoute := func(p string, ps ...fib_types.FibPath) *route { return &route{Prefix: p, Src: sim.SourceAPI, Paths: ps} }
+	apiRoute := func(p string, ps ...fib_types.FibPath) *route {
+		return &route{Prefix: p, Src: sim.SourceAPI, Paths: ps}
+	}
 
 	tests := []struct {
 		name    string
@@ -70,9 +72,9 @@ func TestIPRouteAddDel(t *testing.T) {
 			want:  map[string]*route{"10.0.0.0/24": apiRoute("10.0.0.0/24", a)},
 		},
 		{
-			name:  "multipath add creates a missing entry",
-			req:   addMP("10.0.0.0/24", a),
-			want:  map[string]*route{"10.0.0.0/24": apiRoute("10.0.0.0/24", a)},
+			name: "multipath add creates a missing entry",
+			req:  addMP("10.0.0.0/24", a),
+			want: map[string]*route{"10.0.0.0/24": apiRoute("10.0.0.0/24", a)},
 		},
 		{
 			name:  "multipath del removes that path",

@@ -36,11 +36,11 @@ func TestIPTableAddDel(t *testing.T) {
 
 	steps := []struct {
 		name       string
-		tableReq   *ip.IPTableAddDel  // sent first, if set
-		routeReq   *ip.IPRouteAddDel  // then this, if set
-		wantErr    error              // of routeReq
-		wantTables []ip.IPTable       // ip_table_dump afterwards
-		want100    map[string]route   // ip_route_v2_dump of IPv4 table 100, API source
+		tableReq   *ip.IPTableAddDel // sent first, if set
+		routeReq   *ip.IPRouteAddDel // then this, if set
+		wantErr    error             // of routeReq
+		wantTables []ip.IPTable      // ip_table_dump afterwards
+		want100    map[string]route  // ip_route_v2_dump of IPv4 table 100, API source
 	}{
 		{name: "start", wantTables: base},
 		{name: "route into a missing table", routeReq: route100, wantErr: api.NO_SUCH_FIB, wantTables: base},

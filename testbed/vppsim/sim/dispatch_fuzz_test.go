@@ -1,0 +1,75 @@
+package sim
+
+import (
+	"errors"
+	"log/slog"
+	"testing"
+	"time"
+
+	"go.fd.io/govpp/api"
+	"go.fd.io/govpp/binapi/fib_types"
+	interfaces "go.fd.io/govpp/binapi/interface"
+	"go.fd.io/govpp/binapi/ip"
+	"go.fd.io/govpp/binapi/ip_types"
+	"go.fd.io/govpp/binapi/memclnt"
+	"go.fd.io/govpp/codec"
+)
+
+// FuzzDispatch feeds arbitrary messages to the dispatcher, socket aside:
+// whatever a client sends, the server must not panic, and a message it
+// cannot handle must be reported as malformed (so the client is closed)
+// or ignored.
+func FuzzDispatch(f *testing.F) {
+	table, err := newMsgTable(handlers())
+	if err != nil {
+		f.Fatal(err)
+	}
+	path := fib_types.FibPath{SwIfIndex: ^uint32(0), Weight: 1}
+	path.Nh.Address.XXX_UnionData[0] = 192
+	seeds := []api.Message{
+		&memclnt.SockclntCreate{Name: "fuzz"},
+		&memclnt.ControlPing{},
+		&memclnt.SockclntDelete{Index: regHandleBit | 1},
+		&interfaces.SwInterfaceDump{NameFilterValid: true, NameFilter: "eth"},
+		&ip.IPTableAddDel{IsAdd: true, Table: ip.IPTable{TableID: 5}},
+		&ip.IPRouteAddDel{IsAdd: true, IsMultipath: true, Route: ip.IPRoute{
+			Prefix: ip_types.Prefix{Len: 24}, NPaths: 2, Paths: []fib_types.FibPath{path, {SwIfIndex: 1}},
+		}},
+		&ip.IPRouteAddDelV2{IsAdd: true, Route: ip.IPRouteV2{Src: 9, NPaths: 1, Paths: []fib_types.FibPath{path}}},
+		&ip.IPRouteV2Dump{},
+	}
+	for _, m := range seeds {
+		id, ok := table.id(m)
+		if !ok {
+			f.Fatalf("%s not in the table", m.GetMessageName())
+		}
+		b, err := codec.EncodeMsg(m, id)
+		if err != nil {
+			f.Fatal(err)
+		}
+		if m.GetMessageType() == api.RequestMessage {
+			b[5] = 1 // client_index 0x80000001
+			b[2] = 0x80
+		}
+		f.Add(b)
+	}
+
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		s := &Server{
+			log:   slog.New(slog.DiscardHandler),
+			table: table,
+			vpp:   newVPP(1, versionInfo{}, time.Time{}),
+		}
+		if _, err := s.AddInterface(Interface{Name: "eth0"}); err != nil {
+			t.Fatal(err)
+		}
+		c := &conn{s: s}
+		c.setRegistration(s.vpp.register(c))
+		// Twice: the second run sees the state the first one left.
+		for range 2 {
+			if err := s.dispatch(c, msg); err != nil && !errors.Is(err, errMalformed) {
+				t.Fatalf("dispatch: %v", err)
+			}
+		}
+	})
+}
