@@ -70,7 +70,7 @@ func serveIPRouteAddDelV2(s *Server, c *conn, r *request) error {
 	if src == SourceInvalid {
 		src = SourceAPI
 	}
-	rv, stats := api.VPPApiError(api.INVALID_VALUE), noIndex
+	rv, stats := api.INVALID_VALUE, noIndex
 	if src.routable() {
 		rv, stats = s.vpp.routeAddDel(m.IsAdd, m.IsMultipath, m.Route.TableID, m.Route.Prefix, src, m.Route.Paths)
 	}

@@ -172,10 +172,7 @@ func (c *conn) send(m api.Message, context uint32) {
 		c.s.log.Error("reply has no generated marshaller", keyName, m.GetMessageName())
 		return
 	}
-	hdr := 6
-	if m.GetMessageType() == api.RequestMessage {
-		hdr = 10
-	}
+	hdr := headerLen(m)
 	n := hdr + mm.Size()
 	start := len(c.out)
 	c.out = slices.Grow(c.out, frameHeaderLen+n)[:start+frameHeaderLen+n]

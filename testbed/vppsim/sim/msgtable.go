@@ -37,17 +37,34 @@ type request struct {
 	body        []byte // the fields after the header, validated for size
 }
 
-// fixedVPPIDs are the message ids VPP gives its memclnt messages (their
-// position in memclnt.api); sockclnt_create must be 15, the id clients
-// use before they have a table.
-var fixedVPPIDs = map[string]uint16{
-	"sockclnt_create":       15,
-	"sockclnt_create_reply": 16,
-	"sockclnt_delete":       17,
-	"sockclnt_delete_reply": 18,
-	"control_ping":          23,
-	"control_ping_reply":    24,
+// fixedID returns the id VPP gives a memclnt message (its position in
+// memclnt.api); sockclnt_create must be 15, the id clients use before
+// they have a table.
+func fixedID(name string) (uint16, bool) {
+	switch name {
+	case "sockclnt_create":
+		return 15, true
+	case "sockclnt_create_reply":
+		return 16, true
+	case "sockclnt_delete":
+		return 17, true
+	case "sockclnt_delete_reply":
+		return 18, true
+	case "control_ping":
+		return 23, true
+	case "control_ping_reply":
+		return 24, true
+	}
+	return 0, false
 }
+
+// Message headers: a request starts with its id, the client_index and
+// the context; a reply (and sockclnt_create, which GoVPP's bindings type
+// as a reply) with its id and the context.
+const (
+	requestHeaderLen = 10
+	replyHeaderLen   = 6
+)
 
 // firstDynamicID is where the other messages start, after memclnt's 28.
 const firstDynamicID = 29
@@ -79,7 +96,7 @@ func newMsgTable(hs []*handler) (*msgTable, error) {
 		if id, ok := t.ids[name]; ok {
 			return id
 		}
-		id, ok := fixedVPPIDs[name]
+		id, ok := fixedID(name)
 		if !ok {
 			id = next
 			next++
@@ -106,11 +123,7 @@ func newMsgTable(hs []*handler) (*msgTable, error) {
 			return nil, fmt.Errorf("message %s has no generated Size", h.req.GetMessageName())
 		}
 		h.fixed = zero.Size()
-		if h.req.GetMessageType() == api.RequestMessage {
-			h.hdrLen = 10
-		} else {
-			h.hdrLen = 6
-		}
+		h.hdrLen = headerLen(h.req)
 		t.byID[id] = h
 	}
 	// Highest id first. VPP lists its table in hash order; this order
@@ -119,6 +132,14 @@ func newMsgTable(hs []*handler) (*msgTable, error) {
 	// "sockclnt_delete_" as the id to send on disconnect.
 	slices.SortFunc(t.entries, func(a, b tableEntry) int { return cmp.Compare(b.id, a.id) })
 	return t, nil
+}
+
+// headerLen returns the length of a message's header.
+func headerLen(m api.Message) int {
+	if m.GetMessageType() == api.RequestMessage {
+		return requestHeaderLen
+	}
+	return replyHeaderLen
 }
 
 // handler returns the handler for a request id, or nil.
@@ -150,7 +171,7 @@ func (t *msgTable) parse(msg []byte, r *request) (*handler, error) {
 		return nil, fmt.Errorf("%w: %s: %d bytes, need at least %d",
 			errMalformed, h.req.GetMessageName(), len(msg), h.hdrLen+h.fixed)
 	}
-	if h.hdrLen == 10 {
+	if h.hdrLen == requestHeaderLen {
 		r.clientIndex = binary.BigEndian.Uint32(msg[2:])
 		r.context = binary.BigEndian.Uint32(msg[6:])
 	} else {

@@ -264,7 +264,7 @@ func (s *Server) dispatch(c *conn, msg []byte) error {
 	s.mu.Lock()
 	// VPP answers the registration the request's client_index names and
 	// drops the reply if there is none; vppsim answers only its own.
-	c.muted = h.hdrLen == 10 && r.clientIndex != c.handle
+	c.muted = h.hdrLen == requestHeaderLen && r.clientIndex != c.handle
 	err = h.serve(s, c, r)
 	s.mu.Unlock()
 	return err
