@@ -37,3 +37,14 @@ type Handler interface {
 	// stops, a *FrameError, or the error that made the server close it.
 	Disconnected(conn uint64, err error)
 }
+
+// An IdleHandler is a Handler that also wants to know when zebra goes
+// quiet: Idle is called, from the same goroutine as the other calls, once
+// the connection has carried nothing for Options.IdleAfter, and not again
+// until more frames have arrived. zebra marks neither the start nor the end
+// of its replay; a quiet period is how the end is seen. A non-nil error
+// closes the connection.
+type IdleHandler interface {
+	Handler
+	Idle(ctx context.Context, conn uint64) error
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"time"
 )
 
@@ -35,7 +36,15 @@ type Options struct {
 
 	// Logger receives connection events. Nil discards them.
 	Logger *slog.Logger
+
+	// IdleAfter is the quiet period after which an IdleHandler's Idle is
+	// called; zero means DefaultIdleAfter. zebra's replay can pause for a
+	// second when its output buffer is full, so keep it above that.
+	IdleAfter time.Duration
 }
+
+// DefaultIdleAfter is the default quiet period that ends a replay.
+const DefaultIdleAfter = 3 * time.Second
 
 // A Server accepts zebra's FPM connections and feeds their frames to a
 // Handler, one connection at a time.
@@ -224,8 +233,43 @@ func (s *Server) read(ctx context.Context, id uint64, c net.Conn) (err error) {
 		}
 	}()
 
+	idler, _ := s.h.(IdleHandler)
+	idleAfter := s.opts.IdleAfter
+	if idleAfter <= 0 {
+		idleAfter = DefaultIdleAfter
+	}
+	armed, idled := false, false // read deadline set; Idle called since the last frame
 	for {
+		if idler != nil && !idled && !armed && !rd.Ready() {
+			// The next read waits for zebra: time it.
+			if err := c.SetReadDeadline(time.Now().Add(idleAfter)); err != nil {
+				return err
+			}
+			armed = true
+		}
 		f, err := rd.Next()
+		if armed && err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+			// Quiet for idleAfter; whatever part of a frame arrived stays
+			// buffered.
+			armed, idled = false, true
+			if err := c.SetReadDeadline(time.Time{}); err != nil {
+				return err
+			}
+			if ierr := idler.Idle(ctx, id); ierr != nil {
+				s.countReset(ctx)
+				return fmt.Errorf("fpm: idle: %w", ierr)
+			}
+			continue
+		}
+		if armed && err == nil {
+			armed = false
+			if err := c.SetReadDeadline(time.Time{}); err != nil {
+				return err
+			}
+		}
+		if err == nil {
+			idled = false
+		}
 		if err != nil {
 			if fe := (*FrameError)(nil); errors.As(err, &fe) {
 				s.st.badFrames.Add(1)

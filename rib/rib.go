@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 )
 
 // Options configure a RIB.
@@ -13,6 +14,11 @@ type Options struct {
 	// sources announce the same key, the first one listed wins. Sources not
 	// listed rank after those listed. Default: FRR, then BIRD.
 	Preference []Source
+	// Expect lists the sources that will replay their tables (FRR's zebra
+	// does on every connection). Routes an earlier lcpfib left in the
+	// dataplane (see Adopt) are swept only once every expected source has
+	// completed a replay. Default: FRR.
+	Expect []Source
 	// InputQueue bounds how many Updates may wait for the RIB goroutine.
 	// Default 64.
 	InputQueue int
@@ -28,11 +34,26 @@ type Options struct {
 // however fast sources change them.
 type RIB struct {
 	rank   map[Source]int
+	expect []Source
 	log    *slog.Logger
 	in     chan Update
 	next   chan nextReq
 	snap   chan snapReq
 	resync chan struct{}
+	adopt  chan []Key
+	stats  chan chan Stats
+}
+
+// Stats describe the desired state.
+type Stats struct {
+	Routes     int           // keys with a route
+	Pending    int           // keys changed since the dataplane last took them
+	Orphans    int           // keys the dataplane holds that no source renewed yet
+	Replaying  int           // sources in the middle of a replay
+	Resyncs    uint64        // replays started
+	Swept      uint64        // routes withdrawn by sweeps
+	LastSwept  int           // routes the last sweep withdrew
+	LastResync time.Duration // how long the last completed replay took
 }
 
 type nextReq struct {
@@ -50,6 +71,9 @@ func New(o Options) *RIB {
 	if o.Preference == nil {
 		o.Preference = []Source{SourceFRR, SourceBIRD}
 	}
+	if o.Expect == nil {
+		o.Expect = []Source{SourceFRR}
+	}
 	if o.InputQueue <= 0 {
 		o.InputQueue = 64
 	}
@@ -62,11 +86,44 @@ func New(o Options) *RIB {
 	}
 	return &RIB{
 		rank:   rank,
+		expect: o.Expect,
 		log:    o.Logger,
 		in:     make(chan Update, o.InputQueue),
 		next:   make(chan nextReq),
 		snap:   make(chan snapReq),
 		resync: make(chan struct{}, 1),
+		adopt:  make(chan []Key),
+		stats:  make(chan chan Stats),
+	}
+}
+
+// Adopt tells the RIB which keys the dataplane already holds on lcpfib's
+// behalf, for example what a previous lcpfib programmed before it
+// restarted. Keys no source asks for are withdrawn once every expected
+// source has completed a replay, so nothing is removed while a daemon may
+// still renew it.
+func (r *RIB) Adopt(ctx context.Context, keys []Key) error {
+	select {
+	case r.adopt <- keys:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Stats returns the desired state's counters.
+func (r *RIB) Stats(ctx context.Context) (Stats, error) {
+	ch := make(chan Stats, 1)
+	select {
+	case r.stats <- ch:
+	case <-ctx.Done():
+		return Stats{}, ctx.Err()
+	}
+	select {
+	case st := <-ch:
+		return st, nil
+	case <-ctx.Done():
+		return Stats{}, ctx.Err()
 	}
 }
 
@@ -127,19 +184,31 @@ func (r *RIB) Routes(ctx context.Context) ([]Route, error) {
 	}
 }
 
+func (r *RIB) apply(s *state, u Update) {
+	swept := s.stats.Swept
+	s.apply(u, time.Now())
+	switch u.Resync {
+	case ResyncBegin:
+		r.log.Info("replay started: routes kept, marked stale", "source", u.Source, "routes", len(s.entries))
+	case ResyncEnd:
+		r.log.Info("replay complete: stale routes swept", "source", u.Source,
+			"swept", s.stats.Swept-swept, "took", s.stats.LastResync, "routes", len(s.entries))
+	}
+}
+
 // Run owns the desired state until ctx is done.
 func (r *RIB) Run(ctx context.Context) error {
-	s := newState(r.rank)
+	s := newState(r.rank, r.expect)
 	var parked *nextReq
 	for {
 		select {
 		case u := <-r.in:
-			s.apply(u)
+			r.apply(s, u)
 		drain: // apply whatever else is queued before serving the dataplane
 			for {
 				select {
 				case u := <-r.in:
-					s.apply(u)
+					r.apply(s, u)
 				default:
 					break drain
 				}
@@ -150,6 +219,11 @@ func (r *RIB) Run(ctx context.Context) error {
 			req.reply <- s.snapshot()
 		case <-r.resync:
 			s.markAll()
+		case keys := <-r.adopt:
+			s.adopt(keys)
+			r.log.Info("adopted routes the dataplane holds", "routes", len(keys), "orphans", len(s.orphans))
+		case ch := <-r.stats:
+			ch <- s.statsNow()
 		case <-ctx.Done():
 			return nil
 		}

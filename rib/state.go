@@ -1,10 +1,20 @@
 package rib
 
-import "slices"
+import (
+	"slices"
+	"time"
+)
+
+// stored is a source's route with the replay generation that last renewed
+// it.
+type stored struct {
+	Route
+	gen uint32
+}
 
 // entry holds what each source wants for one key.
 type entry struct {
-	routes []Route // at most one per source, in no particular order
+	routes []stored // at most one per source, in no particular order
 }
 
 // best returns the winning route by source rank.
@@ -12,7 +22,7 @@ func (e *entry) best(rank map[Source]int) *Route {
 	var win *Route
 	for i := range e.routes {
 		if win == nil || rankOf(rank, e.routes[i].Source) < rankOf(rank, win.Source) {
-			win = &e.routes[i]
+			win = &e.routes[i].Route
 		}
 	}
 	return win
@@ -25,59 +35,105 @@ func rankOf(rank map[Source]int, s Source) int {
 	return len(rank) + int(s)
 }
 
+// replay is the resync state of one source.
+type replay struct {
+	gen     uint32 // current generation; routes with an older one are stale while active
+	active  bool
+	started time.Time
+	tables  map[uint32]bool // tables the current replay renewed a route in
+	done    bool            // at least one replay has completed
+}
+
 // state is the desired RIB; it is owned by RIB.Run and never shared.
 type state struct {
 	rank    map[Source]int
+	expect  []Source
 	entries map[Key]*entry
 	dirty   map[Key]struct{}
 	order   []Key // dirty keys in the order they became dirty
+	replays map[Source]*replay
+	// orphans are keys the dataplane holds on lcpfib's behalf that no
+	// source has asked for (yet): what an earlier lcpfib programmed. They
+	// are withdrawn once every expected source has completed a replay.
+	orphans map[Key]struct{}
+	stats   Stats
 }
 
-func newState(rank map[Source]int) *state {
-	return &state{rank: rank, entries: make(map[Key]*entry), dirty: make(map[Key]struct{})}
+func newState(rank map[Source]int, expect []Source) *state {
+	return &state{
+		rank: rank, expect: expect,
+		entries: make(map[Key]*entry), dirty: make(map[Key]struct{}),
+		replays: make(map[Source]*replay), orphans: make(map[Key]struct{}),
+	}
 }
 
-func (s *state) apply(u Update) {
+func (s *state) replayOf(src Source) *replay {
+	r := s.replays[src]
+	if r == nil {
+		r = &replay{}
+		s.replays[src] = r
+	}
+	return r
+}
+
+func (s *state) apply(u Update, now time.Time) {
+	rp := s.replayOf(u.Source)
+	if u.Resync == ResyncBegin {
+		rp.gen++
+		rp.active, rp.started, rp.tables = true, now, make(map[uint32]bool)
+		s.stats.Resyncs++
+	}
 	for _, rt := range u.Set {
 		rt.Source = u.Source
 		rt.Prefix = rt.Prefix.Masked()
-		s.set(rt)
+		if rp.active {
+			rp.tables[rt.Table] = true
+		}
+		s.set(rt, rp.gen)
 	}
 	for _, k := range u.Del {
 		k.Prefix = k.Prefix.Masked()
 		s.del(u.Source, k)
 	}
+	if u.Resync == ResyncEnd && rp.active {
+		s.sweep(u.Source, rp)
+		rp.active, rp.done = false, true
+		s.stats.LastResync = now.Sub(rp.started)
+		s.sweepOrphans()
+	}
 }
 
-func (s *state) set(rt Route) {
+func (s *state) set(rt Route, gen uint32) {
+	delete(s.orphans, rt.Key)
 	e := s.entries[rt.Key]
 	if e == nil {
 		e = &entry{}
 		s.entries[rt.Key] = e
 	}
 	before := e.best(s.rank)
-	i := slices.IndexFunc(e.routes, func(r Route) bool { return r.Source == rt.Source })
+	i := slices.IndexFunc(e.routes, func(r stored) bool { return r.Source == rt.Source })
 	if i >= 0 {
-		if e.routes[i].Equal(rt) && e.routes[i].Protocol == rt.Protocol {
+		same := e.routes[i].Route.Equal(rt) && e.routes[i].Protocol == rt.Protocol
+		e.routes[i] = stored{Route: rt, gen: gen}
+		if same {
 			return
 		}
-		e.routes[i] = rt
 	} else {
-		e.routes = append(e.routes, rt)
+		e.routes = append(e.routes, stored{Route: rt, gen: gen})
 	}
 	if before == nil || before.Source == rt.Source || e.best(s.rank).Source == rt.Source {
 		s.markDirty(rt.Key)
 	}
 }
 
-func (s *state) del(src Source, k Key) {
+func (s *state) del(src Source, k Key) bool {
 	e := s.entries[k]
 	if e == nil {
-		return
+		return false
 	}
-	i := slices.IndexFunc(e.routes, func(r Route) bool { return r.Source == src })
+	i := slices.IndexFunc(e.routes, func(r stored) bool { return r.Source == src })
 	if i < 0 {
-		return
+		return false
 	}
 	wasBest := e.best(s.rank).Source == src
 	e.routes = slices.Delete(e.routes, i, i+1)
@@ -87,6 +143,65 @@ func (s *state) del(src Source, k Key) {
 	if wasBest {
 		s.markDirty(k)
 	}
+	return true
+}
+
+// sweep withdraws the source's routes the replay did not renew, in the
+// tables the replay touched.
+func (s *state) sweep(src Source, rp *replay) {
+	var stale []Key
+	for k, e := range s.entries {
+		if !rp.tables[k.Table] {
+			continue
+		}
+		for _, r := range e.routes {
+			if r.Source == src && r.gen != rp.gen {
+				stale = append(stale, k)
+			}
+		}
+	}
+	for _, k := range stale {
+		s.del(src, k)
+	}
+	s.stats.Swept += uint64(len(stale))
+	s.stats.LastSwept = len(stale)
+}
+
+// sweepOrphans withdraws, once every expected source has replayed, the
+// keys the dataplane held that no source renewed, in the tables some
+// replay touched.
+func (s *state) sweepOrphans() {
+	if len(s.orphans) == 0 {
+		return
+	}
+	tables := map[uint32]bool{}
+	for _, src := range s.expect {
+		rp := s.replays[src]
+		if rp == nil || !rp.done {
+			return
+		}
+		for t := range rp.tables {
+			tables[t] = true
+		}
+	}
+	for k := range s.orphans {
+		if tables[k.Table] {
+			s.markDirty(k)
+			delete(s.orphans, k)
+			s.stats.Swept++
+		}
+	}
+}
+
+// adopt records keys the dataplane holds; those no source wants become
+// orphans.
+func (s *state) adopt(keys []Key) {
+	for _, k := range keys {
+		if _, ok := s.entries[k]; !ok {
+			s.orphans[k] = struct{}{}
+		}
+	}
+	s.sweepOrphans()
 }
 
 func (s *state) markDirty(k Key) {
@@ -134,4 +249,17 @@ func (s *state) snapshot() []Route {
 		out = append(out, b)
 	}
 	return out
+}
+
+func (s *state) statsNow() Stats {
+	st := s.stats
+	st.Routes = len(s.entries)
+	st.Pending = len(s.order)
+	st.Orphans = len(s.orphans)
+	for _, rp := range s.replays {
+		if rp.active {
+			st.Replaying++
+		}
+	}
+	return st
 }

@@ -8,6 +8,7 @@ import (
 
 	"go.fd.io/govpp/adapter/socketclient"
 	"go.fd.io/govpp/api"
+	"go.fd.io/govpp/binapi/fib"
 	"go.fd.io/govpp/binapi/ip"
 	"go.fd.io/govpp/binapi/memclnt"
 	"go.fd.io/govpp/binapi/vpe"
@@ -24,6 +25,9 @@ var requiredMessages = []api.Message{
 	&vpe.ShowVersion{}, &vpe.ShowVersionReply{},
 	&ip.IPRouteAddDel{}, &ip.IPRouteAddDelReply{},
 	&ip.IPTableAddDel{}, &ip.IPTableAddDelReply{},
+	&ip.IPTableDump{}, &ip.IPTableDetails{},
+	&ip.IPRouteV2Dump{}, &ip.IPRouteV2Details{},
+	&fib.FibSourceDump{}, &fib.FibSourceDetails{},
 }
 
 // Version is what VPP says about itself at connect.

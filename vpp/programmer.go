@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"go.fd.io/govpp/api"
+	"go.fd.io/govpp/binapi/ip"
 	"go.fd.io/govpp/core"
 
 	"github.com/lcpfib/lcpfib/rib"
@@ -57,6 +58,7 @@ func (c *Config) setDefaults() {
 type Desired interface {
 	Next(ctx context.Context, max int) ([]rib.Change, error)
 	Resync()
+	Adopt(ctx context.Context, keys []rib.Key) error
 }
 
 // InterfaceSync is the interface table: it resolves Linux ifindexes and is
@@ -76,6 +78,8 @@ type Stats struct {
 	RouteErrors   uint64 // requests VPP refused
 	Unresolved    uint64 // routes left out: no path on a paired interface
 	Skipped       uint64 // routes of tables that are never programmed
+	Unchanged     uint64 // changes VPP already held: no call made
+	Installed     int    // entries VPP holds on lcpfib's behalf
 	InFlight      int64
 }
 
@@ -86,12 +90,13 @@ type Programmer struct {
 	ifs     InterfaceSync
 	log     *slog.Logger
 
-	mu    sync.Mutex // guards ver and connected for Stats
+	mu    sync.Mutex // guards ver, conn and inst for Stats
 	ver   Version
 	conn  bool
+	inst  *installed // of the current session
 	count struct {
-		connects, added, deleted, errors, unresolved, skipped atomic.Uint64
-		inflight                                              atomic.Int64
+		connects, added, deleted, errors, unresolved, skipped, unchanged atomic.Uint64
+		inflight                                                         atomic.Int64
 	}
 }
 
@@ -108,7 +113,12 @@ func New(cfg Config, desired Desired, ifs InterfaceSync, log *slog.Logger) *Prog
 func (p *Programmer) Stats() Stats {
 	p.mu.Lock()
 	s := Stats{Connected: p.conn, VPP: p.ver}
+	inst := p.inst
 	p.mu.Unlock()
+	if inst != nil {
+		s.Installed = inst.len()
+	}
+	s.Unchanged = p.count.unchanged.Load()
 	s.Connects = p.count.connects.Load()
 	s.RoutesAdded = p.count.added.Load()
 	s.RoutesDeleted = p.count.deleted.Load()
@@ -162,6 +172,26 @@ func (p *Programmer) session(ctx context.Context, conn *core.Connection) error {
 	if err := p.ifs.Sync(ctx, conn); err != nil {
 		return fmt.Errorf("resolving interfaces: %w", err)
 	}
+	// Start from what VPP holds: unchanged routes cost no call, and what an
+	// earlier lcpfib programmed that no daemon renews is swept by the rib
+	// once the daemons have replayed.
+	t0 := time.Now()
+	owned, tables, err := loadInstalled(ctx, conn, p.cfg.ReplyTimeout)
+	if err != nil {
+		return fmt.Errorf("reading VPP's FIB: %w", err)
+	}
+	inst := &installed{m: owned}
+	p.mu.Lock()
+	p.inst = inst
+	p.mu.Unlock()
+	keys := make([]rib.Key, 0, len(owned))
+	for k := range owned {
+		keys = append(keys, k)
+	}
+	p.log.Info("read VPP's FIB", "owned_routes", len(owned), "tables", len(tables), "took", time.Since(t0))
+	if err := p.desired.Adopt(ctx, keys); err != nil {
+		return nil
+	}
 	p.desired.Resync()
 
 	pl, err := newPipeline(ctx, conn, p.cfg.Window, p.cfg.ReplyTimeout, p.reply)
@@ -180,7 +210,7 @@ func (p *Programmer) session(ctx context.Context, conn *core.Connection) error {
 		cancel(p.watch(ctx, conn))
 	}()
 
-	err = p.feed(ctx, pl)
+	err = p.feed(ctx, pl, inst, tables)
 	cancel(err)
 	pl.done()
 	wg.Wait()
@@ -218,15 +248,14 @@ func (p *Programmer) watch(ctx context.Context, conn *core.Connection) error {
 }
 
 // feed pulls changes from the rib and sends them into the pipeline.
-func (p *Programmer) feed(ctx context.Context, pl *pipeline) error {
-	tables := make(map[tableKey]bool) // tables ensured on this connection
+func (p *Programmer) feed(ctx context.Context, pl *pipeline, inst *installed, tables map[tableKey]bool) error {
 	for {
 		changes, err := p.desired.Next(ctx, p.cfg.Window)
 		if err != nil {
 			return nil // ctx done
 		}
 		for i := range changes {
-			if err := p.send(ctx, pl, tables, &changes[i]); err != nil {
+			if err := p.send(ctx, pl, inst, tables, &changes[i]); err != nil {
 				return err
 			}
 		}
@@ -238,37 +267,53 @@ type tableKey struct {
 	ip6 bool
 }
 
-func (p *Programmer) send(ctx context.Context, pl *pipeline, tables map[tableKey]bool, c *rib.Change) error {
+func (p *Programmer) send(ctx context.Context, pl *pipeline, inst *installed, tables map[tableKey]bool, c *rib.Change) error {
 	id, ok := TableID(c.Key.Table)
 	if !ok {
 		p.count.skipped.Add(1)
 		p.log.Debug("skipping route of a table that is not programmed", "prefix", c.Key.Prefix, "table", c.Key.Table)
 		return nil
 	}
+	var m *ip.IPRouteAddDel
+	if c.Route != nil {
+		var err error
+		m, err = routeAdd(c.Route, id, p.ifs)
+		if err != nil {
+			var ue *UnresolvedError
+			if !errors.As(err, &ue) {
+				p.count.errors.Add(1)
+				p.log.Error("cannot program route", "prefix", c.Key.Prefix, "table", c.Key.Table, "err", err)
+				return nil
+			}
+			p.count.unresolved.Add(1)
+			p.log.Debug("route left out of VPP", "prefix", c.Key.Prefix, "table", c.Key.Table, "err", err)
+			// Whatever VPP held for this key is no longer what the daemon
+			// selected: remove it rather than forward along a stale path.
+			m = nil
+		}
+	}
+	have, isThere := inst.get(c.Key)
+	if m == nil { // delete
+		if !isThere {
+			p.count.unchanged.Add(1)
+			return nil
+		}
+		inst.drop(c.Key)
+		return pl.send(ctx, routeDel(c.Key.Prefix, id), c.Key)
+	}
+	d := digest(m.Route.Paths)
+	if isThere && have == d {
+		p.count.unchanged.Add(1)
+		return nil
+	}
 	tk := tableKey{id: id, ip6: c.Key.Prefix.Addr().Is6()}
-	if id != 0 && !tables[tk] {
+	if !tables[tk] {
 		if err := pl.send(ctx, tableAdd(tk), c.Key); err != nil {
 			return err
 		}
 		tables[tk] = true
 	}
-	if c.Route == nil {
-		return pl.send(ctx, routeDel(c.Key.Prefix, id), c.Key)
-	}
-	m, err := routeAdd(c.Route, id, p.ifs)
-	if err != nil {
-		var ue *UnresolvedError
-		if !errors.As(err, &ue) {
-			p.count.errors.Add(1)
-			p.log.Error("cannot program route", "prefix", c.Key.Prefix, "table", c.Key.Table, "err", err)
-			return nil
-		}
-		p.count.unresolved.Add(1)
-		p.log.Debug("route left out of VPP", "prefix", c.Key.Prefix, "table", c.Key.Table, "err", err)
-		// Whatever VPP held for this key is no longer what the daemon
-		// selected: remove it rather than forward along a stale path.
-		return pl.send(ctx, routeDel(c.Key.Prefix, id), c.Key)
-	}
+	inst.put(c.Key, d)
 	return pl.send(ctx, m, c.Key)
 }
 
@@ -277,6 +322,12 @@ func (p *Programmer) reply(req api.Message, key rib.Key, err error) {
 	if err != nil {
 		p.count.errors.Add(1)
 		p.log.Error("VPP refused a request", "msg", req.GetMessageName(), "prefix", key.Prefix, "table", key.Table, "err", err)
+		if _, isRoute := isRouteAdd(req); isRoute {
+			p.mu.Lock()
+			inst := p.inst
+			p.mu.Unlock()
+			inst.drop(key) // not known to be there any more
+		}
 		return
 	}
 	if add, ok := isRouteAdd(req); ok {

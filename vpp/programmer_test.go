@@ -225,3 +225,57 @@ func ExampleTableID() {
 	// 100 100 true
 	// 255 0 false
 }
+
+// TestProgrammerRestartCostsNothing is lcpfib restarting over a VPP that
+// holds its routes: a new programmer and rib, zebra's replay with one
+// route changed and ten gone. Unchanged routes cost no VPP call, and the
+// ten are swept only after the replay.
+func TestProgrammerRestartCostsNothing(t *testing.T) {
+	f := newFixture(t, Config{})
+	ctx := context.Background()
+	var u rib.Update
+	u.Source = rib.SourceFRR
+	for i := range 100 {
+		u.Set = append(u.Set, v4route(i, 2))
+	}
+	f.rib.Apply(ctx, u)
+	waitFor(t, "100 adds", func() bool { return f.prog.Stats().RoutesAdded == 100 })
+
+	// A second lcpfib (rib and programmer) against the same VPP.
+	r2 := rib.New(rib.Options{})
+	p2 := New(Config{Socket: f.sock, PingInterval: 50 * time.Millisecond}, r2, &staticIfs{ifmap: ifmap{2: 1, 3: 2}}, nil)
+	ctx2, cancel2 := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); r2.Run(ctx2) }()
+	go func() { defer wg.Done(); p2.Run(ctx2) }()
+	defer func() { cancel2(); wg.Wait() }()
+	waitFor(t, "second programmer to read VPP", func() bool { return p2.Stats().Installed == 100 })
+
+	r2.Apply(ctx, rib.Update{Source: rib.SourceFRR, Resync: rib.ResyncBegin})
+	replay := rib.Update{Source: rib.SourceFRR}
+	for i := range 90 {
+		rt := v4route(i, 2)
+		if i == 5 {
+			rt.Paths[0].Ifindex = 3 // changed while lcpfib was down
+		}
+		replay.Set = append(replay.Set, rt)
+	}
+	r2.Apply(ctx, replay)
+	waitFor(t, "replay handled", func() bool { return p2.Stats().Unchanged == 89 && p2.Stats().RoutesAdded == 1 })
+	if s := p2.Stats(); s.RoutesDeleted != 0 {
+		t.Fatalf("deleted during the replay: %+v", s)
+	}
+	r2.Apply(ctx, rib.Update{Source: rib.SourceFRR, Resync: rib.ResyncEnd})
+	waitFor(t, "sweep", func() bool { return p2.Stats().RoutesDeleted == 10 })
+	got := apiRoutes(t, f.sock, 0)
+	if len(got) != 90 {
+		t.Fatalf("VPP holds %d routes, want 90", len(got))
+	}
+	if e := got[v4route(5, 2).Prefix]; e.Paths[0].SwIfIndex != 2 {
+		t.Fatalf("changed route: %+v", e)
+	}
+	if s := p2.Stats(); s.RouteErrors != 0 || s.RoutesAdded != 1 || s.Installed != 90 {
+		t.Fatalf("stats %+v", s)
+	}
+}

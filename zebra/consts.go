@@ -32,6 +32,11 @@ const (
 	TableLocal uint32 = 255 // RT_TABLE_LOCAL: the host's own addresses, never programmed
 )
 
+// Route protocols (rtm_protocol) with a meaning for lcpfib.
+const (
+	ProtoKernel uint8 = 2 // RTPROT_KERNEL: connected routes, and routes zebra learned from the kernel
+)
+
 // Netlink header flags zebra sets on NEWROUTE and NEWNEXTHOP.
 const (
 	FlagReplace netlink.HeaderFlags = 0x100 // NLM_F_REPLACE

@@ -1,6 +1,9 @@
 package zebra
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // Counters describe what a Feed has received and done, in the spirit of
 // zebra's "show fpm counters". They count since the Feed was created,
@@ -35,6 +38,7 @@ type Counters struct {
 	SkippedType         uint64 // rtm_type other than unicast, blackhole, unreachable, prohibit
 	SkippedSourcePrefix uint64 // source-specific routes (rtm_src_len != 0)
 	SkippedNoNexthop    uint64 // unicast without any gateway or interface
+	SkippedConnected    uint64 // connected routes: VPP has them from its interface addresses
 
 	// RoutesHeld counts routes that named a nexthop id not known (yet); they
 	// are withdrawn and handed on when the id arrives (RoutesReleased).
@@ -42,6 +46,14 @@ type Counters struct {
 	RoutesReleased uint64
 
 	NexthopChanges uint64 // nexthops or groups that changed under an existing id
+
+	// Replays are zebra's full replays seen to their end (a quiet period,
+	// or ReplayMax); ReplaysByTimeout of them ended by ReplayMax.
+	// LastReplay is how long the last one took, from the connection to
+	// its last message.
+	Replays          uint64
+	ReplaysByTimeout uint64
+	LastReplay       time.Duration
 
 	Batches     uint64 // Updates handed to the sink
 	BatchErrors uint64 // Updates the sink refused (the connection is then reset)
@@ -59,7 +71,9 @@ type counters struct {
 	routesSet, routesDeleted, routesReplaced        atomic.Uint64
 	routesReemitted, routesWithdrawn                atomic.Uint64
 	skippedLocal, skippedType, skippedSource        atomic.Uint64
-	skippedNoNexthop                                atomic.Uint64
+	skippedNoNexthop, skippedConnected              atomic.Uint64
+	replays, replaysByTimeout                       atomic.Uint64
+	lastReplayNanos                                 atomic.Int64
 	routesHeld, routesReleased, nexthopChanges      atomic.Uint64
 	batches, batchErrors, nexthops, groups, heldNow atomic.Uint64
 }
@@ -84,6 +98,10 @@ func (c *counters) snapshot() Counters {
 		SkippedType:         c.skippedType.Load(),
 		SkippedSourcePrefix: c.skippedSource.Load(),
 		SkippedNoNexthop:    c.skippedNoNexthop.Load(),
+		SkippedConnected:    c.skippedConnected.Load(),
+		Replays:             c.replays.Load(),
+		ReplaysByTimeout:    c.replaysByTimeout.Load(),
+		LastReplay:          time.Duration(c.lastReplayNanos.Load()),
 		RoutesHeld:          c.routesHeld.Load(),
 		RoutesReleased:      c.routesReleased.Load(),
 		NexthopChanges:      c.nexthopChanges.Load(),

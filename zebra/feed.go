@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"time"
 
 	"github.com/lcpfib/lcpfib/fpm"
 	"github.com/lcpfib/lcpfib/rib"
@@ -49,7 +50,17 @@ type Options struct {
 	// (it sends hops 1 for equal-cost paths); dplane_fpm_nl follows the
 	// kernel.
 	LegacyWeights bool
+
+	// ReplayMax bounds a replay: zebra sends no end marker, so the replay
+	// ends at the first quiet period (the fpm server's idle callback, see
+	// Idle) or, under constant churn, after ReplayMax. Zero means
+	// DefaultReplayMax.
+	ReplayMax time.Duration
 }
+
+// DefaultReplayMax is the default bound of a replay: a full table takes
+// zebra about a minute to send on a small machine.
+const DefaultReplayMax = 10 * time.Minute
 
 // A Feed turns zebra's FPM stream into rib updates. It implements
 // fpm.Handler and, like every Handler, is called from one goroutine at a
@@ -67,6 +78,9 @@ type Feed struct {
 	held      int                  // of routes, how many wait for their nexthop
 	batch     batch
 	frameDels []rib.Key // DELROUTEs of the current frame not (yet) followed by a NEWROUTE
+
+	replaying bool      // zebra is replaying its table on this connection
+	started   time.Time // when the connection (and its replay) started
 }
 
 // nhgRoute is a route that names a nexthop id (RTA_NH_ID): what is needed
@@ -77,12 +91,18 @@ type nhgRoute struct {
 	held     bool // the nexthop is not known: withdrawn until it arrives
 }
 
-var _ fpm.Handler = (*Feed)(nil)
+var (
+	_ fpm.Handler     = (*Feed)(nil)
+	_ fpm.IdleHandler = (*Feed)(nil)
+)
 
 // NewFeed returns a Feed that hands its batches to sink.
 func NewFeed(sink Sink, opts Options) *Feed {
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = DefaultMaxBatch
+	}
+	if opts.ReplayMax <= 0 {
+		opts.ReplayMax = DefaultReplayMax
 	}
 	log := opts.Logger
 	if log == nil {
@@ -106,6 +126,42 @@ func (f *Feed) Connected(ctx context.Context, conn uint64, remote net.Addr) erro
 	f.c.connections.Add(1)
 	f.log.Debug("zebra connection starts", logKeyConn, conn, logKeyRemote, remote)
 	f.resync(conn)
+	// Everything the rib holds from zebra stays (and keeps forwarding)
+	// while zebra replays; what the replay does not renew is swept at its
+	// end.
+	f.replaying, f.started = true, time.Now()
+	if err := f.sink.Apply(ctx, rib.Update{Source: rib.SourceFRR, Resync: rib.ResyncBegin}); err != nil {
+		return fmt.Errorf("zebra: starting replay: %w", err)
+	}
+	return nil
+}
+
+// Idle says zebra has sent nothing for the server's idle period
+// (fpm.IdleHandler): the replay, if one is running, is over.
+func (f *Feed) Idle(ctx context.Context, conn uint64) error {
+	if !f.replaying {
+		return nil
+	}
+	return f.endReplay(ctx, false)
+}
+
+// endReplay hands on what is pending, then the end-of-replay marker that
+// makes the rib sweep what the replay did not renew.
+func (f *Feed) endReplay(ctx context.Context, timeout bool) error {
+	if err := f.flush(ctx); err != nil {
+		return err
+	}
+	f.replaying = false
+	took := time.Since(f.started)
+	if err := f.sink.Apply(ctx, rib.Update{Source: rib.SourceFRR, Resync: rib.ResyncEnd}); err != nil {
+		return fmt.Errorf("zebra: ending replay: %w", err)
+	}
+	f.c.replays.Add(1)
+	if timeout {
+		f.c.replaysByTimeout.Add(1)
+	}
+	f.c.lastReplayNanos.Store(int64(took))
+	f.log.Info("zebra replay complete", logKeyConn, f.conn, "took", took, "by_timeout", timeout)
 	return nil
 }
 
@@ -114,12 +170,9 @@ func (f *Feed) Connected(ctx context.Context, conn uint64, remote net.Addr) erro
 // connections, so the previous connection's nexthop table and route index
 // are dropped here.
 //
-// Changes not yet handed on stay in the batch: they are what zebra had
-// asked for and will be overwritten by the replay. Routes the rib holds
-// from the previous connection stay until zebra replays or deletes them;
-// sweeping those zebra no longer has (mark everything stale here, sweep
-// what the replay did not refresh once it has settled) belongs here and is
-// not done yet.
+// Routes the rib holds from the previous connection stay (Connected marks
+// them stale in the rib); the replay renews them, and what it does not
+// renew is swept when it ends (Idle).
 func (f *Feed) resync(conn uint64) {
 	f.conn = conn
 	f.nh = newNexthopTable()
@@ -162,12 +215,23 @@ func (f *Feed) Frame(ctx context.Context, conn uint64, payload []byte) error {
 		if err := f.flush(ctx); err != nil {
 			return err
 		}
+		// Checked with each full batch: cheap, and often enough.
+		if f.replaying && time.Since(f.started) > f.opts.ReplayMax {
+			if err := f.endReplay(ctx, true); err != nil {
+				return err
+			}
+		}
 	}
 	return skipped
 }
 
 // Flush hands the pending changes to the sink (fpm.Handler).
-func (f *Feed) Flush(ctx context.Context, conn uint64) error { return f.flush(ctx) }
+func (f *Feed) Flush(ctx context.Context, conn uint64) error {
+	if f.replaying && time.Since(f.started) > f.opts.ReplayMax {
+		return f.endReplay(ctx, true)
+	}
+	return f.flush(ctx)
+}
 
 // Disconnected ends a connection (fpm.Handler). Its nexthop table is kept
 // until the next connection starts, so nothing is withdrawn.

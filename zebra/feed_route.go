@@ -67,8 +67,41 @@ func (f *Feed) newRoute(rm *RouteMessage) error {
 		f.withdraw(key, replace)
 		return nil
 	}
-	f.set(rib.Route{Key: key, Kind: rib.Unicast, Source: rib.SourceFRR, Protocol: rm.Protocol, Paths: paths}, replace)
+	route := rib.Route{Key: key, Kind: rib.Unicast, Source: rib.SourceFRR, Protocol: rm.Protocol, Paths: paths}
+	if isConnected(&route) {
+		f.skipConnected(key, replace)
+		return nil
+	}
+	f.set(route, replace)
 	return nil
+}
+
+// isConnected reports a connected route: rtm_protocol kernel with only
+// interface nexthops, which is how zebra sends the subnets of interface
+// addresses (and routes added with `ip route add PREFIX dev IF`). VPP makes
+// its own attached and local entries from its interface addresses (lcpfib
+// mirrors the Linux addresses there), so lcpfib does not program a second,
+// API-owned copy.
+func isConnected(r *rib.Route) bool {
+	if r.Protocol != ProtoKernel || r.Kind != rib.Unicast || len(r.Paths) == 0 {
+		return false
+	}
+	for _, p := range r.Paths {
+		if p.Gateway.IsValid() {
+			return false
+		}
+	}
+	return true
+}
+
+// skipConnected counts a connected route and withdraws whatever its key
+// held before (a route can turn into a connected one).
+func (f *Feed) skipConnected(key rib.Key, replace bool) {
+	f.c.skippedConnected.Add(1)
+	f.batch.del(key)
+	if replace {
+		f.c.routesDeleted.Add(1)
+	}
 }
 
 // delRoute handles RTM_DELROUTE, which carries only rtmsg, RTA_DST and
@@ -214,6 +247,10 @@ func (f *Feed) emit(key rib.Key, replace, reemit bool) {
 		f.c.routesReleased.Add(1)
 	}
 	route := rib.Route{Key: key, Kind: kind, Source: rib.SourceFRR, Protocol: r.protocol, Paths: paths}
+	if isConnected(&route) {
+		f.skipConnected(key, replace)
+		return
+	}
 	if reemit {
 		f.batch.set(route)
 		f.c.routesReemitted.Add(1)

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/lcpfib/lcpfib/fpm"
@@ -392,6 +393,53 @@ func TestFeedSinkError(t *testing.T) {
 		t.Fatalf("Flush: %v, want the sink's error, not a skip", err)
 	}
 	if c := r.feed.Counters(); c.BatchErrors != 1 {
+		t.Fatalf("counters %+v", c)
+	}
+}
+
+func TestFeedReplayMarkers(t *testing.T) {
+	sink := newFakeSink(t)
+	f := NewFeed(sink, Options{})
+	ctx := context.Background()
+	f.Connected(ctx, 1, loopback)
+	if err := f.Frame(ctx, 1, msgs(t, newRoute(254, "10.1.0.0/24", RouteAttributes{OutIface: 2}))); err != nil {
+		t.Fatal(err)
+	}
+	// The route is pending (no Flush yet): Idle hands it on before the end
+	// marker, so the sweep sees it renewed.
+	if err := f.Idle(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Idle(ctx, 1); err != nil { // a second quiet period: nothing more
+		t.Fatal(err)
+	}
+	if want := []rib.Resync{rib.ResyncBegin, rib.ResyncEnd}; !slices.Equal(sink.marks, want) {
+		t.Fatalf("marks %v, want %v", sink.marks, want)
+	}
+	if len(sink.updates) != 1 || len(sink.updates[0].Set) != 1 {
+		t.Fatalf("updates %v", sink.updates)
+	}
+	if c := f.Counters(); c.Replays != 1 || c.ReplaysByTimeout != 0 {
+		t.Fatalf("counters %+v", c)
+	}
+}
+
+func TestFeedReplayMax(t *testing.T) {
+	sink := newFakeSink(t)
+	f := NewFeed(sink, Options{ReplayMax: time.Nanosecond})
+	ctx := context.Background()
+	f.Connected(ctx, 1, loopback)
+	time.Sleep(time.Millisecond)
+	if err := f.Frame(ctx, 1, msgs(t, newRoute(254, "10.1.0.0/24", RouteAttributes{OutIface: 2}))); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Flush(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if want := []rib.Resync{rib.ResyncBegin, rib.ResyncEnd}; !slices.Equal(sink.marks, want) {
+		t.Fatalf("marks %v, want %v", sink.marks, want)
+	}
+	if c := f.Counters(); c.Replays != 1 || c.ReplaysByTimeout != 1 {
 		t.Fatalf("counters %+v", c)
 	}
 }

@@ -87,14 +87,7 @@ func TestFeedOverFPM(t *testing.T) {
 		}
 	}
 
-	want := []rib.Route{
-		uni(254, "10.0.0.0/24", 2, via("", 2)),
-		uni(254, "10.0.1.0/24", 2, via("", 3)),
-		uni(254, "10.1.0.0/24", 2, via("", 4)),
-		uni(254, "2001:db8::/64", 2, via("", 2)),
-		uni(254, "fd00:1::/64", 2, via("", 4)),
-		uni(254, "fe80::/64", 2, via("", 3)),
-	}
+	var want []rib.Route // only connected routes are left; they are not handed on
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		if srv.Stats().Frames == uint64(len(recs)) && cmp.Equal(want, sink.state(), cmpOpts) {

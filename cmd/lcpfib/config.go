@@ -28,7 +28,9 @@ type Config struct {
 	// /run/netns/dataplane). Empty: the namespace lcpfib runs in.
 	Netns string `koanf:"netns"`
 	FPM   struct {
-		Listen string `koanf:"listen"`
+		Listen      string        `koanf:"listen"`
+		ReplayQuiet time.Duration `koanf:"replay-quiet"`
+		ReplayMax   time.Duration `koanf:"replay-max"`
 	} `koanf:"fpm"`
 	VPP struct {
 		Socket         string        `koanf:"socket"`
@@ -52,6 +54,8 @@ var defaults = map[string]any{
 	"log.format":          "text",
 	"netns":               "",
 	"fpm.listen":          "127.0.0.1:2620",
+	"fpm.replay-quiet":    "3s",
+	"fpm.replay-max":      "10m",
 	"vpp.socket":          "/run/vpp/api.sock",
 	"vpp.window":          1024,
 	"vpp.reply-timeout":   "5s",
@@ -180,6 +184,12 @@ func (c *Config) validate() error {
 		bad("fpm.listen", c.FPM.Listen, "use address:port, for example 127.0.0.1:2620 or [::1]:2620")
 	} else if ap.Port() == 0 {
 		bad("fpm.listen", c.FPM.Listen, "the port must not be 0")
+	}
+	if c.FPM.ReplayQuiet < 100*time.Millisecond {
+		bad("fpm.replay-quiet", c.FPM.ReplayQuiet, "must be at least 100ms (zebra pauses its replay for 1s when its buffer is full: keep it above that)")
+	}
+	if c.FPM.ReplayMax < c.FPM.ReplayQuiet {
+		bad("fpm.replay-max", c.FPM.ReplayMax, "must be at least fpm.replay-quiet")
 	}
 	if c.VPP.Socket == "" || !strings.HasPrefix(c.VPP.Socket, "/") {
 		bad("vpp.socket", c.VPP.Socket, "must be an absolute path to VPP's API socket")

@@ -50,8 +50,8 @@ func newDaemon(ctx context.Context, cfg *Config, log *slog.Logger) (*daemon, fun
 		ReplyTimeout:   cfg.VPP.ReplyTimeout,
 		ConnectTimeout: cfg.VPP.ConnectTimeout,
 	}, d.rib, d.pairs, log.With("component", "vpp"))
-	d.feed = zebra.NewFeed(d.rib, zebra.Options{Logger: log.With("component", "zebra")})
-	d.fpm = fpm.NewServer(d.feed, fpm.Options{Listener: ln, Logger: log.With("component", "fpm")})
+	d.feed = zebra.NewFeed(d.rib, zebra.Options{Logger: log.With("component", "zebra"), ReplayMax: cfg.FPM.ReplayMax})
+	d.fpm = fpm.NewServer(d.feed, fpm.Options{Listener: ln, Logger: log.With("component", "fpm"), IdleAfter: cfg.FPM.ReplayQuiet})
 	return d, links.Close, nil
 }
 

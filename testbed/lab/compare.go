@@ -23,12 +23,13 @@ import (
 // Want returns the FIB lines VPP must hold for zebra's selected routes,
 // given which VPP sw_if_index each Linux interface is paired with. Paths
 // through unpaired interfaces are left out, and a route left with none is
-// not expected in VPP at all (lcpfib cannot forward it).
+// not expected in VPP at all (lcpfib cannot forward it); neither are
+// connected routes (see Connected).
 func Want(routes []ZRoute, swIfIndex map[string]uint32) []string {
 	var out []string
 	for _, r := range routes {
 		id, ok := vpp.TableID(r.Table)
-		if !ok {
+		if !ok || Connected(r) {
 			continue
 		}
 		var paths []string
@@ -61,6 +62,24 @@ func Want(routes []ZRoute, swIfIndex map[string]uint32) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// Connected reports a route lcpfib leaves to VPP's interface addresses:
+// zebra's connected routes, and kernel routes with only interface
+// nexthops (on the FPM wire both are rtm_protocol kernel, interface-only).
+func Connected(r ZRoute) bool {
+	if r.Protocol == "connected" {
+		return true
+	}
+	if r.Protocol != "kernel" || len(r.Nexthops) == 0 {
+		return false
+	}
+	for _, nh := range r.Nexthops {
+		if nh.IP != "" || nh.Blackhole || nh.Reject || nh.Unreachable {
+			return false
+		}
+	}
+	return true
 }
 
 // Have returns the FIB lines of what the API source holds in the given VPP

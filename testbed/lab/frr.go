@@ -197,3 +197,35 @@ func (f *FRR) Selected(tables ...uint32) ([]ZRoute, error) {
 	})
 	return out, nil
 }
+
+// FPMCounters returns zebra's `show fpm counters json`.
+func (f *FRR) FPMCounters() (map[string]int64, error) {
+	raw, err := f.Vtysh("show fpm counters json")
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]int64
+	if err := json.Unmarshal([]byte(raw), &m); err != nil {
+		return nil, fmt.Errorf("show fpm counters json: %w", err)
+	}
+	return m, nil
+}
+
+// WaitFPM waits until zebra has sent something over its FPM connection,
+// which says the connection is up and its replay has started.
+func (f *FRR) WaitFPM(d time.Duration) error {
+	deadline := time.Now().Add(d)
+	for {
+		c, err := f.FPMCounters()
+		if err != nil {
+			return err
+		}
+		if c["bytes-sent"] > 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("zebra did not send anything over FPM within %s: %v", d, c)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

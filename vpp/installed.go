@@ -1,0 +1,130 @@
+package vpp
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"sync"
+	"time"
+
+	"go.fd.io/govpp/api"
+	"go.fd.io/govpp/binapi/fib_types"
+	"go.fd.io/govpp/binapi/ip"
+
+	"github.com/lcpfib/lcpfib/rib"
+)
+
+// Ownership: lcpfib owns the FIB entries VPP shows with the "API" source in
+// the tables it programs. It never touches entries of other sources: VPP's
+// own (special, default-route, interface, recursive-resolution, adjacency)
+// and those an operator adds with vppctl (source CLI).
+
+// installed is what VPP holds on lcpfib's behalf: per key, a digest of the
+// path set last programmed (or found in VPP at connect). It lets the
+// programmer skip a change that would not change VPP, which is what makes a
+// restart of lcpfib or a replay of zebra cost no VPP calls for routes that
+// did not change.
+type installed struct {
+	mu sync.Mutex
+	m  map[rib.Key]uint64
+}
+
+func (in *installed) get(k rib.Key) (uint64, bool) {
+	in.mu.Lock()
+	d, ok := in.m[k]
+	in.mu.Unlock()
+	return d, ok
+}
+
+func (in *installed) put(k rib.Key, d uint64) {
+	in.mu.Lock()
+	in.m[k] = d
+	in.mu.Unlock()
+}
+
+func (in *installed) drop(k rib.Key) {
+	in.mu.Lock()
+	delete(in.m, k)
+	in.mu.Unlock()
+}
+
+func (in *installed) len() int {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return len(in.m)
+}
+
+// digest is a digest of a path set in the form VPP dumps it: order does not
+// matter, nor do fields lcpfib never sets.
+func digest(paths []fib_types.FibPath) uint64 {
+	keys := make([][]byte, len(paths))
+	for i, p := range paths {
+		var b [1 + 4 + 16 + 4 + 1]byte
+		b[0] = byte(p.Type)
+		if p.Type == fib_types.FIB_API_PATH_TYPE_NORMAL {
+			binary.BigEndian.PutUint32(b[1:], uint32(p.Proto))
+			nh := p.Nh.Address.XXX_UnionData[:]
+			if p.Proto == fib_types.FIB_API_PATH_NH_PROTO_IP4 {
+				nh = nh[:4] // the rest of the union is not the address's
+			}
+			copy(b[5:21], nh)
+			binary.BigEndian.PutUint32(b[21:], p.SwIfIndex)
+			b[25] = max(p.Weight, 1)
+		}
+		keys[i] = b[:]
+	}
+	slices.SortFunc(keys, bytes.Compare)
+	h := fnv.New64a()
+	for _, k := range keys {
+		h.Write(k)
+	}
+	return h.Sum64()
+}
+
+// linuxTable maps a VPP table id back to the Linux table it stands for.
+func linuxTable(vppID uint32) uint32 {
+	if vppID == 0 {
+		return LinuxTableMain
+	}
+	return vppID
+}
+
+// loadInstalled dumps every VPP table and returns the entries lcpfib owns
+// (source API) keyed as the rib keys them, with their digests, and the
+// tables VPP has.
+func loadInstalled(ctx context.Context, conn api.Connection, timeout time.Duration) (map[rib.Key]uint64, map[tableKey]bool, error) {
+	srcs, err := Sources(ctx, conn, timeout)
+	if err != nil {
+		return nil, nil, err
+	}
+	apiSrc, ok := srcs["API"]
+	if !ok {
+		return nil, nil, fmt.Errorf("VPP reports no FIB source named API (fib_source_dump: %v)", srcs)
+	}
+	tables := map[tableKey]bool{}
+	err = Dump(ctx, conn, &ip.IPTableDump{}, timeout, func(m api.Message) error {
+		if d, ok := m.(*ip.IPTableDetails); ok {
+			tables[tableKey{id: d.Table.TableID, ip6: d.Table.IsIP6}] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	out := map[rib.Key]uint64{}
+	for t := range tables {
+		es, err := DumpRoutes(ctx, conn, t.id, t.ip6, timeout)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, e := range es {
+			if e.Source == apiSrc {
+				out[rib.Key{Table: linuxTable(e.Table), Prefix: e.Prefix}] = digest(e.Paths)
+			}
+		}
+	}
+	return out, tables, nil
+}
