@@ -54,3 +54,6 @@ func (e *FrameError) Error() string {
 }
 
 func (e *FrameError) Unwrap() error { return e.Err }
+
+// ErrReset is the cause given when Server.Reset closed the connection.
+var ErrReset = errors.New("reset on request")

@@ -2,6 +2,7 @@ package fpm
 
 import (
 	"context"
+	"errors"
 	"net"
 	"testing"
 	"time"
@@ -64,4 +65,27 @@ func TestServerIdle(t *testing.T) {
 	if st := s.Stats(); st.BadFrames != 0 || st.Resets != 0 {
 		t.Fatalf("stats %+v", st)
 	}
+}
+
+func TestServerReset(t *testing.T) {
+	h := &recorder{t: t}
+	s, addr := startServer(t, h)
+	ctx := context.Background()
+	if had, err := s.Reset(ctx); err != nil || had {
+		t.Fatalf("Reset without a connection: %v, %v", had, err)
+	}
+	c := dial(t, addr)
+	defer c.Close()
+	if _, err := c.Write(frameBytes(t, []byte{1})); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor(t, "frame", func(evs []event) bool { return count(evs, "frame", 1) == 1 })
+	if had, err := s.Reset(ctx); err != nil || !had {
+		t.Fatalf("Reset: %v, %v", had, err)
+	}
+	evs := h.waitFor(t, "disconnected", func(evs []event) bool { return count(evs, "disconnected", 1) == 1 })
+	if last := evs[len(evs)-1]; !errors.Is(last.err, ErrReset) {
+		t.Fatalf("disconnected with %v, want ErrReset", last.err)
+	}
+	waitClosed(t, c)
 }

@@ -53,8 +53,9 @@ type Server struct {
 	opts Options
 	log  *slog.Logger
 	st   stats
-	rd   *Reader // reused by each connection in turn; they never overlap
-	last uint64  // last connection id given out; owned by Run
+	rd    *Reader // reused by each connection in turn; they never overlap
+	last  uint64  // last connection id given out; owned by Run
+	reset chan chan bool
 }
 
 // NewServer returns a server that feeds h. Call Run to start it.
@@ -63,7 +64,7 @@ func NewServer(h Handler, opts Options) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Server{h: h, opts: opts, log: log, rd: NewReader(nil)}
+	return &Server{h: h, opts: opts, log: log, rd: NewReader(nil), reset: make(chan chan bool)}
 }
 
 // Stats returns the server's counters. It is safe to call at any time.
@@ -105,6 +106,11 @@ loop:
 		case c := <-conns:
 			cur.stop(ErrReplaced)
 			cur = s.start(ctx, c)
+		case done := <-s.reset:
+			had := cur != nil
+			cur.stop(ErrReset)
+			cur = nil
+			done <- had
 		case err = <-acceptErr:
 			acceptErr = nil
 			break loop
@@ -121,6 +127,25 @@ loop:
 		<-acceptErr
 	}
 	return err
+}
+
+// Reset closes zebra's current connection, if there is one, and waits for
+// its reader to finish; zebra reconnects (every 3 s) and replays its whole
+// table. It reports whether there was a connection. An operator's way to
+// force a resync; tests use it to cut a replay short.
+func (s *Server) Reset(ctx context.Context) (bool, error) {
+	done := make(chan bool, 1)
+	select {
+	case s.reset <- done:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	select {
+	case had := <-done:
+		return had, nil
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
 }
 
 // accept hands accepted connections to Run until ctx is done.
