@@ -39,14 +39,17 @@ func requireLab(t *testing.T) {
 
 // labEnv is one lab: namespaces, vppsim, lcpfib and FRR.
 type labEnv struct {
-	t     *testing.T
-	ns    *lab.Netns
-	frr   *lab.FRR
-	sim   *sim.Server
-	sw    map[string]uint32 // Linux name -> sw_if_index
-	conn  *core.Connection  // the test's own view of VPP
-	stats func() string
-	d     *daemon
+	t    *testing.T
+	dir  string
+	ns   *lab.Netns
+	frr  *lab.FRR
+	sim  *sim.Server
+	sw   map[string]uint32 // Linux name -> sw_if_index
+	conn *core.Connection  // the test's own view of VPP
+	cfg  *Config
+	log  *slog.Logger
+	d    *daemon // the running lcpfib; nil while stopped
+	stop func()  // stops it
 }
 
 var nsSeq struct {
@@ -73,7 +76,7 @@ func newEnv(t *testing.T, frrOpts lab.FRROptions) *labEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ns.Close() })
-	e := &labEnv{t: t, ns: ns, sw: map[string]uint32{}}
+	e := &labEnv{t: t, dir: dir, ns: ns, sw: map[string]uint32{}}
 
 	// VPP stand-in with the two interfaces.
 	sock := filepath.Join(dir, "api.sock")
@@ -88,44 +91,28 @@ func newEnv(t *testing.T, frrOpts lab.FRROptions) *labEnv {
 		}
 		e.sw[linux] = sw
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); e.sim.Serve(ctx) }()
+	simCtx, stopSim := context.WithCancel(context.Background())
+	simDone := make(chan struct{})
+	go func() { e.sim.Serve(simCtx); close(simDone) }()
 
 	// lcpfib, in this process, configured through a real file.
 	cfgPath := filepath.Join(dir, "lcpfib.yaml")
-	yaml := fmt.Sprintf("netns: %s\nvpp:\n  socket: %s\nlog:\n  level: debug\ninterfaces:\n", ns.Path(), sock)
+	yaml := fmt.Sprintf("netns: %s\nvpp:\n  socket: %s\nlog:\n  level: debug\nfpm:\n  replay-quiet: 1500ms\ninterfaces:\n", ns.Path(), sock)
 	for linux, name := range vppNames {
 		yaml += fmt.Sprintf("  - linux: %s\n    vpp: %q\n", linux, name)
 	}
 	if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := loadConfig(cfgPath, nil)
-	if err != nil {
+	if e.cfg, err = loadConfig(cfgPath, nil); err != nil {
 		t.Fatal(err)
 	}
 	logf, err := os.Create(filepath.Join(dir, "lcpfib.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(logf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	d, closeFn, err := newDaemon(ctx, cfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := d.run(ctx); err != nil {
-			t.Errorf("lcpfib: %v", err)
-		}
-	}()
-	e.d = d
-	e.stats = func() string {
-		return fmt.Sprintf("fpm %+v\nzebra %+v\nvpp %+v", d.fpm.Stats(), d.feed.Counters(), d.vpp.Stats())
-	}
+	e.log = slog.New(slog.NewTextHandler(logf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e.startLcpfib()
 
 	frrLog, err := os.Create(filepath.Join(dir, "frr.log"))
 	if err != nil {
@@ -145,26 +132,68 @@ func newEnv(t *testing.T, frrOpts lab.FRROptions) *labEnv {
 	// VRF (FRR 8.4 rib_tables_iter_next), so routes of other tables
 	// configured before the connection never reach lcpfib. Start the
 	// steps once zebra is connected.
-	for deadline := time.Now().Add(15 * time.Second); d.fpm.Stats().Connections == 0; {
-		if time.Now().After(deadline) {
-			t.Fatal("zebra did not connect to lcpfib's FPM listener within 15s")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	e.waitZebra(1)
 	t.Cleanup(func() {
 		e.conn.Disconnect()
 		e.frr.Stop()
-		cancel()
-		wg.Wait()
-		closeFn()
+		e.stopLcpfib()
+		stopSim()
+		<-simDone
 		if t.Failed() {
 			for _, f := range []string{"lcpfib.log", "frr.log"} {
 				b, _ := os.ReadFile(filepath.Join(dir, f))
-				t.Logf("---- %s (last 6000 bytes)\n%s", f, tail(b, 6000))
+				t.Logf("---- %s (last 8000 bytes)\n%s", f, tail(b, 8000))
 			}
 		}
 	})
 	return e
+}
+
+// startLcpfib starts lcpfib in this process.
+func (e *labEnv) startLcpfib() {
+	e.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	d, closeFn, err := newDaemon(ctx, e.cfg, e.log)
+	if err != nil {
+		cancel()
+		e.t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := d.run(ctx); err != nil {
+			e.t.Errorf("lcpfib: %v", err)
+		}
+	}()
+	e.d = d
+	e.stop = func() { cancel(); <-done; closeFn() }
+}
+
+// stopLcpfib stops lcpfib as SIGTERM would and waits for it.
+func (e *labEnv) stopLcpfib() {
+	if e.d != nil {
+		e.stop()
+		e.d = nil
+	}
+}
+
+// waitZebra waits until lcpfib has seen n zebra connections.
+func (e *labEnv) waitZebra(n uint64) {
+	e.t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); e.d.fpm.Stats().Connections < n; {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("zebra did not connect to lcpfib's FPM listener within 15s (%d connections, want %d)", e.d.fpm.Stats().Connections, n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (e *labEnv) stats() string {
+	if e.d == nil {
+		return "lcpfib stopped"
+	}
+	st, _ := e.d.rib.Stats(context.Background())
+	return fmt.Sprintf("fpm %+v\nzebra %+v\nrib %+v\nvpp %+v", e.d.fpm.Stats(), e.d.feed.Counters(), st, e.d.vpp.Stats())
 }
 
 func tail(b []byte, n int) []byte {

@@ -17,13 +17,32 @@ type FRROptions struct {
 	FPMPort         int      // where zebra's dplane_fpm_nl connects (127.0.0.1); default 2620
 	NoNextHopGroups bool     // `no fpm use-next-hop-groups`
 	Log             *os.File // daemons' stdout/stderr; nil discards
+	// Statics are staticd's configuration lines (ip route ...), so they
+	// survive a restart of the daemons.
+	Statics []string
 }
 
 // FRR is zebra and staticd running in a lab's router namespace.
 type FRR struct {
 	ns    *Netns
 	dir   string
+	opts  FRROptions
 	procs []*exec.Cmd
+}
+
+// Restart stops the daemons and starts them again with statics as
+// staticd's configuration (zebra replays everything to lcpfib when it
+// reconnects).
+func (f *FRR) Restart(statics []string) error {
+	f.Stop()
+	o := f.opts
+	o.Statics = statics
+	nf, err := StartFRR(f.ns, f.dir, o)
+	if err != nil {
+		return err
+	}
+	*f = *nf
+	return nil
 }
 
 // StartFRR starts zebra (with -M dplane_fpm_nl) and staticd in the router
@@ -43,13 +62,13 @@ func StartFRR(ns *Netns, dir string, o FRROptions) (*FRR, error) {
 	if o.NoNextHopGroups {
 		conf += "no fpm use-next-hop-groups\n"
 	}
-	files := map[string]string{"zebra.conf": conf, "staticd.conf": ""}
+	files := map[string]string{"zebra.conf": conf, "staticd.conf": strings.Join(o.Statics, "\n") + "\n"}
 	for name, body := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			return nil, err
 		}
 	}
-	f := &FRR{ns: ns, dir: dir}
+	f := &FRR{ns: ns, dir: dir, opts: o}
 	common := func(d string) []string {
 		return []string{"-f", filepath.Join(dir, d+".conf"), "-i", filepath.Join(dir, d+".pid"),
 			"-z", filepath.Join(dir, "zserv.api"), "--vty_socket", dir, "-u", "frr", "-g", "frr",
