@@ -49,10 +49,10 @@ const DefaultIdleAfter = 3 * time.Second
 // A Server accepts zebra's FPM connections and feeds their frames to a
 // Handler, one connection at a time.
 type Server struct {
-	h    Handler
-	opts Options
-	log  *slog.Logger
-	st   stats
+	h     Handler
+	opts  Options
+	log   *slog.Logger
+	st    stats
 	rd    *Reader // reused by each connection in turn; they never overlap
 	last  uint64  // last connection id given out; owned by Run
 	reset chan chan bool
