@@ -57,3 +57,6 @@ func (e *FrameError) Unwrap() error { return e.Err }
 
 // ErrReset is the cause given when Server.Reset closed the connection.
 var ErrReset = errors.New("reset on request")
+
+// ErrNoConnection is returned by Server.Send when zebra is not connected.
+var ErrNoConnection = errors.New("no zebra connection")

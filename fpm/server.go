@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"sync"
 	"time"
 )
 
@@ -56,6 +57,9 @@ type Server struct {
 	rd    *Reader // reused by each connection in turn; they never overlap
 	last  uint64  // last connection id given out; owned by Run
 	reset chan chan bool
+
+	wmu  sync.Mutex // serialises Send; guards wcur
+	wcur net.Conn   // the connection being read, for Send
 }
 
 // NewServer returns a server that feeds h. Call Run to start it.
@@ -127,6 +131,31 @@ loop:
 		<-acceptErr
 	}
 	return err
+}
+
+// sendTimeout bounds a write to zebra; zebra reads its socket all the time.
+const sendTimeout = 5 * time.Second
+
+// Send writes frame (a whole FPM frame) on zebra's current connection.
+// It returns ErrNoConnection when there is none; a failed write is left
+// to the reader to notice.
+func (s *Server) Send(ctx context.Context, frame []byte) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.wcur == nil {
+		return ErrNoConnection
+	}
+	deadline := time.Now().Add(sendTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	if err := s.wcur.SetWriteDeadline(deadline); err != nil {
+		return fmt.Errorf("fpm: sending: %w", err)
+	}
+	if _, err := s.wcur.Write(frame); err != nil {
+		return fmt.Errorf("fpm: sending: %w", err)
+	}
+	return nil
 }
 
 // Reset closes zebra's current connection, if there is one, and waits for
@@ -218,6 +247,16 @@ func (s *Server) serve(ctx context.Context, id uint64, c net.Conn) {
 	log := s.log.With(logKeyConn, id, logKeyRemote, c.RemoteAddr().String())
 	s.st.current.Store(id)
 	defer s.st.current.CompareAndSwap(id, 0)
+	s.wmu.Lock()
+	s.wcur = c
+	s.wmu.Unlock()
+	defer func() {
+		s.wmu.Lock()
+		if s.wcur == c {
+			s.wcur = nil
+		}
+		s.wmu.Unlock()
+	}()
 	log.Info("zebra connected")
 
 	err := s.read(ctx, id, c)

@@ -19,6 +19,10 @@ type Options struct {
 	// dataplane (see Adopt) are swept only once every expected source has
 	// completed a replay. Default: FRR.
 	Expect []Source
+	// RenewOnReplay hands the dataplane unchanged routes too while their
+	// source replays, so it can confirm them to the daemon (zebra's
+	// install notifications); the dataplane makes no call for them.
+	RenewOnReplay bool
 	// InputQueue bounds how many Updates may wait for the RIB goroutine.
 	// Default 64.
 	InputQueue int
@@ -35,6 +39,7 @@ type Options struct {
 type RIB struct {
 	rank   map[Source]int
 	expect []Source
+	renew  bool
 	log    *slog.Logger
 	in     chan Update
 	next   chan nextReq
@@ -87,6 +92,7 @@ func New(o Options) *RIB {
 	return &RIB{
 		rank:   rank,
 		expect: o.Expect,
+		renew:  o.RenewOnReplay,
 		log:    o.Logger,
 		in:     make(chan Update, o.InputQueue),
 		next:   make(chan nextReq),
@@ -198,7 +204,7 @@ func (r *RIB) apply(s *state, u Update) {
 
 // Run owns the desired state until ctx is done.
 func (r *RIB) Run(ctx context.Context) error {
-	s := newState(r.rank, r.expect)
+	s := newState(r.rank, r.expect, r.renew)
 	var parked *nextReq
 	for {
 		select {

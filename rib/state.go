@@ -48,6 +48,7 @@ type replay struct {
 type state struct {
 	rank    map[Source]int
 	expect  []Source
+	renew   bool
 	entries map[Key]*entry
 	dirty   map[Key]struct{}
 	order   []Key // dirty keys in the order they became dirty
@@ -59,9 +60,9 @@ type state struct {
 	stats   Stats
 }
 
-func newState(rank map[Source]int, expect []Source) *state {
+func newState(rank map[Source]int, expect []Source, renew bool) *state {
 	return &state{
-		rank: rank, expect: expect,
+		rank: rank, expect: expect, renew: renew,
 		entries: make(map[Key]*entry), dirty: make(map[Key]struct{}),
 		replays: make(map[Source]*replay), orphans: make(map[Key]struct{}),
 	}
@@ -89,7 +90,7 @@ func (s *state) apply(u Update, now time.Time) {
 		if rp.active {
 			rp.tables[rt.Table] = true
 		}
-		s.set(rt, rp.gen)
+		s.set(rt, rp.gen, rp.active && s.renew)
 	}
 	for _, k := range u.Del {
 		k.Prefix = k.Prefix.Masked()
@@ -103,7 +104,10 @@ func (s *state) apply(u Update, now time.Time) {
 	}
 }
 
-func (s *state) set(rt Route, gen uint32) {
+// set stores a source's route. An unchanged route is not the dataplane's
+// business, unless renew says the dataplane wants to hear of it anyway
+// (to tell a replaying daemon it is installed).
+func (s *state) set(rt Route, gen uint32, renew bool) {
 	delete(s.orphans, rt.Key)
 	e := s.entries[rt.Key]
 	if e == nil {
@@ -116,6 +120,9 @@ func (s *state) set(rt Route, gen uint32) {
 		same := e.routes[i].Route.Equal(rt) && e.routes[i].Protocol == rt.Protocol
 		e.routes[i] = stored{Route: rt, gen: gen}
 		if same {
+			if renew && e.best(s.rank).Source == rt.Source {
+				s.markDirty(rt.Key)
+			}
 			return
 		}
 	} else {

@@ -20,16 +20,19 @@ type pipeline struct {
 	ctx     context.Context
 	stream  api.Stream
 	pending chan inflight // requests sent and not yet answered, in order
-	onReply func(req api.Message, key rib.Key, err error)
+	onReply func(f inflight, err error)
 }
 
+// inflight is a request waiting for its reply: the key it is for, and the
+// route it installs (nil for deletes and table adds).
 type inflight struct {
-	req api.Message
-	key rib.Key
+	req   api.Message
+	key   rib.Key
+	route *rib.Route
 }
 
 func newPipeline(ctx context.Context, conn *core.Connection, window int, timeout time.Duration,
-	onReply func(api.Message, rib.Key, error)) (*pipeline, error) {
+	onReply func(inflight, error)) (*pipeline, error) {
 	s, err := conn.NewStream(ctx,
 		core.WithRequestSize(window), core.WithReplySize(window+1), core.WithReplyTimeout(timeout))
 	if err != nil {
@@ -49,15 +52,15 @@ func newPipeline(ctx context.Context, conn *core.Connection, window int, timeout
 	return &pipeline{ctx: ctx, stream: s, pending: make(chan inflight, window), onReply: onReply}, nil
 }
 
-// send queues req; it blocks while the window is full.
-func (pl *pipeline) send(ctx context.Context, req api.Message, key rib.Key) error {
+// send queues a request; it blocks while the window is full.
+func (pl *pipeline) send(ctx context.Context, f inflight) error {
 	select {
-	case pl.pending <- inflight{req: req, key: key}:
+	case pl.pending <- f:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	if err := pl.stream.SendMsg(req); err != nil {
-		return fmt.Errorf("sending %s for %s: %w", req.GetMessageName(), key, err)
+	if err := pl.stream.SendMsg(f.req); err != nil {
+		return fmt.Errorf("sending %s for %s: %w", f.req.GetMessageName(), f.key, err)
 	}
 	return nil
 }
@@ -85,7 +88,7 @@ func (pl *pipeline) receive() error {
 		if err != nil {
 			return fmt.Errorf("reply to %s for %s: %w", f.req.GetMessageName(), f.key, err)
 		}
-		pl.onReply(f.req, f.key, api.RetvalToVPPApiError(rv))
+		pl.onReply(f, api.RetvalToVPPApiError(rv))
 	}
 }
 

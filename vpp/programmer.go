@@ -28,6 +28,15 @@ type Config struct {
 	PingInterval   time.Duration // liveness check; default 1 s
 	RetryMin       time.Duration // reconnect backoff; default 250 ms
 	RetryMax       time.Duration // default 5 s
+	// Results, when set, hears what became of every route the rib handed
+	// on: nil when VPP holds it (programmed now or already), or why not.
+	// It must not block.
+	Results Results
+}
+
+// Results hears what the dataplane did with routes.
+type Results interface {
+	Result(r *rib.Route, err error)
 }
 
 func (c *Config) setDefaults() {
@@ -283,10 +292,12 @@ func (p *Programmer) send(ctx context.Context, pl *pipeline, inst *installed, ta
 			if !errors.As(err, &ue) {
 				p.count.errors.Add(1)
 				p.log.Error("cannot program route", "prefix", c.Key.Prefix, "table", c.Key.Table, "err", err)
+				p.result(c.Route, err)
 				return nil
 			}
 			p.count.unresolved.Add(1)
 			p.log.Debug("route left out of VPP", "prefix", c.Key.Prefix, "table", c.Key.Table, "err", err)
+			p.result(c.Route, err)
 			// Whatever VPP held for this key is no longer what the daemon
 			// selected: remove it rather than forward along a stale path.
 			m = nil
@@ -299,26 +310,35 @@ func (p *Programmer) send(ctx context.Context, pl *pipeline, inst *installed, ta
 			return nil
 		}
 		inst.drop(c.Key)
-		return pl.send(ctx, routeDel(c.Key.Prefix, id), c.Key)
+		return pl.send(ctx, inflight{req: routeDel(c.Key.Prefix, id), key: c.Key})
 	}
 	d := digest(m.Route.Paths)
 	if isThere && have == d {
 		p.count.unchanged.Add(1)
+		p.result(c.Route, nil)
 		return nil
 	}
 	tk := tableKey{id: id, ip6: c.Key.Prefix.Addr().Is6()}
 	if !tables[tk] {
-		if err := pl.send(ctx, tableAdd(tk), c.Key); err != nil {
+		if err := pl.send(ctx, inflight{req: tableAdd(tk), key: c.Key}); err != nil {
 			return err
 		}
 		tables[tk] = true
 	}
 	inst.put(c.Key, d)
-	return pl.send(ctx, m, c.Key)
+	return pl.send(ctx, inflight{req: m, key: c.Key, route: c.Route})
+}
+
+func (p *Programmer) result(r *rib.Route, err error) {
+	if p.cfg.Results != nil && r != nil {
+		p.cfg.Results.Result(r, err)
+	}
 }
 
 // reply is called by the pipeline, in order, for every answered request.
-func (p *Programmer) reply(req api.Message, key rib.Key, err error) {
+func (p *Programmer) reply(f inflight, err error) {
+	req, key := f.req, f.key
+	p.result(f.route, err)
 	if err != nil {
 		p.count.errors.Add(1)
 		p.log.Error("VPP refused a request", "msg", req.GetMessageName(), "prefix", key.Prefix, "table", key.Table, "err", err)

@@ -31,6 +31,7 @@ type Config struct {
 		Listen      string        `koanf:"listen"`
 		ReplayQuiet time.Duration `koanf:"replay-quiet"`
 		ReplayMax   time.Duration `koanf:"replay-max"`
+		Notify      bool          `koanf:"notify"`
 	} `koanf:"fpm"`
 	VPP struct {
 		Socket         string        `koanf:"socket"`
@@ -56,6 +57,7 @@ var defaults = map[string]any{
 	"fpm.listen":          "127.0.0.1:2620",
 	"fpm.replay-quiet":    "3s",
 	"fpm.replay-max":      "10m",
+	"fpm.notify":          true,
 	"vpp.socket":          "/run/vpp/api.sock",
 	"vpp.window":          1024,
 	"vpp.reply-timeout":   "5s",

@@ -19,8 +19,9 @@ import (
 
 // daemon is lcpfib's running components, wired together.
 type daemon struct {
-	rib   *rib.RIB
-	feed  *zebra.Feed
+	rib    *rib.RIB
+	feed   *zebra.Feed
+	notify *zebra.Notifier // nil when fpm.notify is off
 	fpm   *fpm.Server
 	vpp   *vpp.Programmer
 	pairs *pairing.Static
@@ -38,20 +39,25 @@ func newDaemon(ctx context.Context, cfg *Config, log *slog.Logger) (*daemon, fun
 		links.Close()
 		return nil, nil, fmt.Errorf("fpm.listen %s: %w", cfg.FPM.Listen, err)
 	}
-	d := &daemon{rib: rib.New(rib.Options{Logger: log.With("component", "rib")})}
+	d := &daemon{rib: rib.New(rib.Options{Logger: log.With("component", "rib"), RenewOnReplay: cfg.FPM.Notify})}
 	var pairs []pairing.Pair
 	for _, p := range cfg.Interfaces {
 		pairs = append(pairs, pairing.Pair{Linux: p.Linux, VPP: p.VPP})
 	}
 	d.pairs = pairing.NewStatic(pairs, links.Index, cfg.VPP.ReplyTimeout, log.With("component", "pairing"))
-	d.vpp = vpp.New(vpp.Config{
+	d.feed = zebra.NewFeed(d.rib, zebra.Options{Logger: log.With("component", "zebra"), ReplayMax: cfg.FPM.ReplayMax})
+	d.fpm = fpm.NewServer(d.feed, fpm.Options{Listener: ln, Logger: log.With("component", "fpm"), IdleAfter: cfg.FPM.ReplayQuiet})
+	vcfg := vpp.Config{
 		Socket:         cfg.VPP.Socket,
 		Window:         cfg.VPP.Window,
 		ReplyTimeout:   cfg.VPP.ReplyTimeout,
 		ConnectTimeout: cfg.VPP.ConnectTimeout,
-	}, d.rib, d.pairs, log.With("component", "vpp"))
-	d.feed = zebra.NewFeed(d.rib, zebra.Options{Logger: log.With("component", "zebra"), ReplayMax: cfg.FPM.ReplayMax})
-	d.fpm = fpm.NewServer(d.feed, fpm.Options{Listener: ln, Logger: log.With("component", "fpm"), IdleAfter: cfg.FPM.ReplayQuiet})
+	}
+	if cfg.FPM.Notify {
+		d.notify = zebra.NewNotifier(d.fpm, zebra.NotifierOptions{Logger: log.With("component", "zebra")})
+		vcfg.Results = d.notify
+	}
+	d.vpp = vpp.New(vcfg, d.rib, d.pairs, log.With("component", "vpp"))
 	return d, links.Close, nil
 }
 
@@ -61,6 +67,9 @@ func (d *daemon) run(ctx context.Context) error {
 	g.Go(func() error { return d.rib.Run(ctx) })
 	g.Go(func() error { return d.vpp.Run(ctx) })
 	g.Go(func() error { return d.fpm.Run(ctx) })
+	if d.notify != nil {
+		g.Go(func() error { return d.notify.Run(ctx) })
+	}
 	return g.Wait()
 }
 
