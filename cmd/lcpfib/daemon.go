@@ -22,9 +22,9 @@ type daemon struct {
 	rib    *rib.RIB
 	feed   *zebra.Feed
 	notify *zebra.Notifier // nil when fpm.notify is off
-	fpm   *fpm.Server
-	vpp   *vpp.Programmer
-	pairs *pairing.Static
+	fpm    *fpm.Server
+	vpp    *vpp.Programmer
+	pairs  *pairing.Static
 }
 
 // newDaemon builds every component; nothing runs until run.
