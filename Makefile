@@ -18,10 +18,12 @@ vet:
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "not gofmt-formatted: $$out"; exit 1; fi
 
-# Everything: unit tests, decoders against the FRR captures, and the
-# TestIntegration* tests against real FRR in fresh network namespaces (root).
+# Everything: unit tests, decoders against the FRR captures, the
+# TestIntegration* tests against real FRR in fresh network namespaces (root),
+# then every fuzz target for a bounded time.
 test: setup vet
 	$(GO) test -count=1 -race -timeout 30m ./...
+	$(MAKE) fuzz FUZZTIME=10s
 
 # Unit tests only: no root, no FRR.
 unit:
@@ -33,7 +35,7 @@ demo: setup build
 # Runs every fuzz target for FUZZTIME each.
 FUZZTIME ?= 30s
 fuzz:
-	@for pkg in ./fpm ./zebra; do \
+	@for pkg in ./fpm ./zebra ./testbed/vppsim/sim; do \
 		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep ^Fuzz); do \
 			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 		done; \
