@@ -5,41 +5,59 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/lcpfib/lcpfib/testbed/vppsim/sim"
 )
 
 func main() {
-	if err := run(); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
+	if err := run(ctx, os.Args[1:], os.Stderr, hup); err != nil {
 		fmt.Fprintln(os.Stderr, "vppsim:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
+// run parses args, serves until ctx is done and restarts the simulated
+// VPP whenever hup delivers (SIGHUP).
+func run(ctx context.Context, args []string, stderr io.Writer, hup <-chan os.Signal) error {
+	fs := flag.NewFlagSet("vppsim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	var (
-		socket  = flag.String("socket", "/run/vpp/api.sock", "unix socket to serve the VPP binary API on")
-		ifnames = flag.String("interface", "", "comma-separated interface names to create (sw_if_index 1, 2, ...)")
-		up      = flag.Bool("up", false, "create the interfaces admin-up and link-up")
-		debug   = flag.Bool("debug", false, "log at debug level")
+		socket  = fs.String("socket", "/run/vpp/api.sock", "unix socket to serve the VPP binary API on")
+		ifnames = fs.String("interface", "", "comma-separated interface names to create (sw_if_index 1, 2, ...)")
+		up      = fs.Bool("up", false, "create the interfaces admin-up and link-up")
+		delay   = fs.Duration("delay", 0, "time each API request takes at least, as on a slower VPP (e.g. 5us)")
+		debug   = fs.Bool("debug", false, "log at debug level")
 	)
-	flag.Parse()
-	if flag.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments: %q", flag.Args())
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	if *delay < 0 {
+		return fmt.Errorf("-delay %v: must not be negative", *delay)
 	}
 
 	level := slog.LevelInfo
 	if *debug {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	srv, err := sim.Listen(*socket, sim.WithLogger(log))
+	srv, err := sim.Listen(*socket, sim.WithLogger(log), sim.WithDelay(*delay))
 	if err != nil {
 		return err
 	}
@@ -57,8 +75,23 @@ func run() error {
 		}
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		cancel() // Serve may have failed on its own
+		wg.Wait()
+	}()
+	wg.Go(func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				log.Info("SIGHUP: restarting")
+				srv.Restart()
+			}
+		}
+	})
 	if err := srv.Serve(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}

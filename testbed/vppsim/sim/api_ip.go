@@ -80,8 +80,8 @@ func serveIPRouteAddDelV2(s *Server, c *conn, r *request) error {
 
 // routeAddDel is ip_route_add_del_t_handler and fib_api_route_add_del: it
 // validates in VPP's order (table, each path, prefix length, path count)
-// and applies the change. The stats index is reported for a successful
-// add only.
+// and applies the change, logging it if it changed the source's paths.
+// The stats index is reported for a successful add only.
 func (v *vpp) routeAddDel(isAdd, isMultipath bool, tableID uint32, prefix ip_types.Prefix,
 	src Source, apiPaths []fib_types.FibPath) (api.VPPApiError, uint32) {
 	if prefix.Address.Af > ip_types.ADDRESS_IP6 {
@@ -92,36 +92,80 @@ func (v *vpp) routeAddDel(isAdd, isMultipath bool, tableID uint32, prefix ip_typ
 	if t == nil {
 		return api.NO_SUCH_FIB, noIndex
 	}
-	paths := make([]path, 0, len(apiPaths))
-	for i := range apiPaths {
-		p, rv := v.decodePath(&apiPaths[i])
-		if rv != 0 {
-			return rv, noIndex
-		}
-		paths = append(paths, p)
+	paths, rv := v.decodePaths(apiPaths)
+	if rv != 0 {
+		return rv, noIndex
 	}
 	pfx, ok := decodePrefix(prefix)
 	if !ok {
 		return api.INVALID_PREFIX_LENGTH, noIndex
 	}
-
-	var e *fibEntry
-	switch {
-	case isMultipath && len(paths) == 0, !isMultipath && isAdd && len(paths) == 0:
+	if len(paths) == 0 && (isMultipath || isAdd) {
 		return errNoPathsInRoute, noIndex
-	case isMultipath && isAdd:
-		e = v.routePathAdd(t, pfx, src, paths)
-	case isMultipath:
-		v.routePathRemove(t, pfx, src, paths)
-	case isAdd:
-		e = v.routeUpdate(t, pfx, src, paths)
-	default:
-		v.sourceDelete(t, pfx, src)
 	}
-	if e == nil {
+
+	// fib_table_entry_path_add2, _update, _path_remove2 and _delete.
+	key := keyOf(pfx)
+	e := t.entries[key]
+	before := srcPaths(e, src)
+	switch {
+	case isAdd:
+		if e == nil {
+			e = v.newEntry(t, key, pfx)
+		}
+		if isMultipath {
+			v.srcPathAdd(e, src, paths)
+		} else {
+			v.srcUpdate(e, src, paths)
+		}
+	case e == nil: // nothing to delete
+	case isMultipath:
+		if v.srcPathRemove(e, src, paths) {
+			v.release(t, e)
+		}
+	default:
+		if v.srcDelete(e, src) {
+			v.release(t, e)
+		}
+	}
+	if after := srcPaths(e, src); !equalPaths(before, after) {
+		v.log.route(changeKind(isAdd, isMultipath, before, after), src, t, pfx, after)
+	}
+	if !isAdd {
 		return 0, noIndex
 	}
 	return 0, e.stats
+}
+
+// decodePaths decodes a request's paths; the first that fails decides the
+// retval.
+func (v *vpp) decodePaths(apiPaths []fib_types.FibPath) ([]path, api.VPPApiError) {
+	paths := make([]path, 0, len(apiPaths))
+	for i := range apiPaths {
+		p, rv := v.decodePath(&apiPaths[i])
+		if rv != 0 {
+			return nil, rv
+		}
+		paths = append(paths, p)
+	}
+	return paths, 0
+}
+
+// changeKind classifies a change of a source's paths from before to
+// after (which differ).
+func changeKind(isAdd, isMultipath bool, before, after []path) ChangeKind {
+	switch {
+	case len(before) == 0:
+		return ChangeAdd
+	case len(after) == 0:
+		return ChangeDelete
+	case isMultipath && isAdd:
+		return ChangeAppend
+	case isMultipath:
+		return ChangeRemovePath
+	default:
+		return ChangeReplace
+	}
 }
 
 // decodePrefix is ip_prefix_decode plus fib_prefix_validate; host bits

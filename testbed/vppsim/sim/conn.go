@@ -35,11 +35,16 @@ const (
 // the client that sent it is disconnected.
 var errMalformed = errors.New("malformed message")
 
+// errRestarted marks a message from a client of a VPP that has since
+// restarted; the client is disconnected.
+var errRestarted = errors.New("VPP restarted")
+
 // conn is one client connection. Only its own goroutine touches its
 // fields, except nc, which shutdown and sockclnt_delete may close.
 type conn struct {
 	s        *Server
 	nc       *net.UnixConn
+	gen      *vpp   // the VPP the client connected to (guarded by s.mu)
 	regIndex uint32 // registration pool index
 	handle   uint32 // the client_index VPP reports: regIndex | 1<<31
 

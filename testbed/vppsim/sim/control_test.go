@@ -16,6 +16,7 @@ import (
 	"go.fd.io/govpp/binapi/interface_types"
 	"go.fd.io/govpp/binapi/ip"
 	"go.fd.io/govpp/binapi/memclnt"
+	"go.fd.io/govpp/binapi/mpls"
 	"go.fd.io/govpp/binapi/vpe"
 	"go.fd.io/govpp/codec"
 
@@ -51,12 +52,12 @@ func TestControlPing(t *testing.T) {
 // does not implement as missing, as it would with a VPP lacking a plugin.
 func TestUnimplementedMessages(t *testing.T) {
 	_, conn := startAndConnect(t)
-	for _, m := range []api.Message{&ip.IPRouteLookup{}, &interfaces.SwInterfaceSetFlags{}} {
+	for _, m := range []api.Message{&ip.IPRouteLookup{}, &interfaces.SwInterfaceSetFlags{}, &mpls.MplsTunnelAddDel{}} {
 		if _, err := conn.GetMessageID(m); err == nil {
 			t.Errorf("%s is advertised, want it missing", m.GetMessageName())
 		}
 	}
-	for _, m := range []api.Message{&ip.IPRouteAddDel{}, &ip.IPRouteV2Dump{}, &memclnt.ControlPingReply{}} {
+	for _, m := range []api.Message{&ip.IPRouteAddDel{}, &ip.IPRouteV2Dump{}, &memclnt.ControlPingReply{}, &mpls.MplsRouteAddDel{}} {
 		if _, err := conn.GetMessageID(m); err != nil {
 			t.Errorf("%s: %v", m.GetMessageName(), err)
 		}

@@ -2,9 +2,7 @@ package sim
 
 import (
 	"errors"
-	"log/slog"
 	"testing"
-	"time"
 
 	"go.fd.io/govpp/api"
 	"go.fd.io/govpp/binapi/fib_types"
@@ -12,6 +10,7 @@ import (
 	"go.fd.io/govpp/binapi/ip"
 	"go.fd.io/govpp/binapi/ip_types"
 	"go.fd.io/govpp/binapi/memclnt"
+	"go.fd.io/govpp/binapi/mpls"
 	"go.fd.io/govpp/codec"
 )
 
@@ -26,6 +25,10 @@ func FuzzDispatch(f *testing.F) {
 	}
 	path := fib_types.FibPath{SwIfIndex: ^uint32(0), Weight: 1}
 	path.Nh.Address.XXX_UnionData[0] = 192
+	labelled := fib_types.FibPath{SwIfIndex: 1, Weight: 1, NLabels: 2}
+	labelled.LabelStack[0].Label, labelled.LabelStack[1].Label = 200, 300
+	viaLabel := fib_types.FibPath{SwIfIndex: ^uint32(0), Proto: fib_types.FIB_API_PATH_NH_PROTO_MPLS}
+	viaLabel.Nh.ViaLabel = 100
 	seeds := []api.Message{
 		&memclnt.SockclntCreate{Name: "fuzz"},
 		&memclnt.ControlPing{},
@@ -37,6 +40,12 @@ func FuzzDispatch(f *testing.F) {
 		}},
 		&ip.IPRouteAddDelV2{IsAdd: true, Route: ip.IPRouteV2{Src: 9, NPaths: 1, Paths: []fib_types.FibPath{path}}},
 		&ip.IPRouteV2Dump{},
+		&mpls.MplsTableAddDel{MtIsAdd: true, MtTable: mpls.MplsTable{MtTableID: 0}},
+		&mpls.MplsRouteAddDel{MrIsAdd: true, MrRoute: mpls.MplsRoute{
+			MrLabel: 100, MrEos: 1, MrNPaths: 2, MrPaths: []fib_types.FibPath{labelled, viaLabel},
+		}},
+		&mpls.MplsRouteDump{},
+		&mpls.SwInterfaceSetMplsEnable{SwIfIndex: 1, Enable: true},
 	}
 	for _, m := range seeds {
 		id, ok := table.id(m)
@@ -55,15 +64,14 @@ func FuzzDispatch(f *testing.F) {
 	}
 
 	f.Fuzz(func(t *testing.T, msg []byte) {
-		s := &Server{
-			log:   slog.New(slog.DiscardHandler),
-			table: table,
-			vpp:   newVPP(1, versionInfo{}, time.Time{}),
-		}
+		cfg := defaultConfig()
+		cfg.pid, cfg.logCap = 1, 16
+		s := newServer(cfg, table)
 		if _, err := s.AddInterface(Interface{Name: "eth0"}); err != nil {
 			t.Fatal(err)
 		}
-		c := &conn{s: s}
+		s.vpp.mplsTableAdd(0, "") // so MPLS routes get past the table check
+		c := &conn{s: s, gen: s.vpp}
 		c.setRegistration(s.vpp.register(c))
 		// Twice: the second run sees the state the first one left.
 		for range 2 {

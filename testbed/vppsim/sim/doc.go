@@ -7,12 +7,18 @@
 //     framing, the sockclnt_create handshake and its message table;
 //   - the VPP state those clients change: the registration pool (client
 //     indexes), the interfaces (local0 at sw_if_index 0 and those added
-//     with AddInterface) and the IPv4/IPv6 FIB tables with their entries,
-//     sources and paths, modelled on src/vnet/fib (special entries in every
-//     table, source priorities, path-list semantics, recursive-resolution
-//     host entries). One mutex, like VPP's main thread, serialises every
-//     request against that state; requests from one client are handled in
-//     arrival order.
+//     with AddInterface, with their MPLS enable counts), the IPv4/IPv6 FIB
+//     tables and the MPLS tables with their entries, sources and paths,
+//     modelled on src/vnet/fib and src/vnet/mpls (special entries in every
+//     table, source priorities, path-list semantics, out-label stacks,
+//     recursive-resolution entries, table locks). One mutex, like VPP's
+//     main thread, serialises every request against that state (and holds
+//     it for the configured delay, WithDelay); requests from one client are
+//     handled in arrival order;
+//   - Restart: the state replaced by a freshly booted one, every client
+//     dropped, a new pid;
+//   - the change log (changelog.go): every change clients make to the
+//     state, in order, and per-message request counts, for tests.
 //
 // Messages are decoded and replies encoded with GoVPP's generated bindings.
 // Only implemented messages are advertised in the message table, so a
@@ -24,8 +30,8 @@
 // crash on anything a client sends (a malformed message closes that client
 // only); hold the state lock while writing to a socket.
 //
-// The state is laid out so later work can add interface addresses,
-// neighbours, linux-cp pairs, a per-message delay, a restart (drop every
-// client, lose all state, new pid) and a change log without reshaping it:
-// everything VPP would lose on restart lives in one vpp value.
+// Everything VPP would lose on restart lives in one vpp value, so later
+// work (interface addresses, neighbours, linux-cp pairs) only adds to it.
+// The change log is not VPP state: it is the Server's and outlives a
+// restart.
 package sim

@@ -10,6 +10,7 @@ import (
 	interfaces "go.fd.io/govpp/binapi/interface"
 	"go.fd.io/govpp/binapi/ip"
 	"go.fd.io/govpp/binapi/memclnt"
+	"go.fd.io/govpp/binapi/mpls"
 	"go.fd.io/govpp/binapi/vpe"
 )
 
@@ -51,6 +52,18 @@ func handlers() []*handler {
 		{req: (*ip.IPRouteV2Dump)(nil), replies: msgs((*ip.IPRouteV2Details)(nil)), serve: serveIPRouteV2Dump},
 		// fib
 		{req: (*fib.FibSourceDump)(nil), replies: msgs((*fib.FibSourceDetails)(nil)), serve: serveFibSourceDump},
+		// mpls
+		{req: (*mpls.MplsTableAddDel)(nil), replies: msgs((*mpls.MplsTableAddDelReply)(nil)), serve: serveMPLSTableAddDel},
+		{req: (*mpls.MplsTableDump)(nil), replies: msgs((*mpls.MplsTableDetails)(nil)), serve: serveMPLSTableDump},
+		{
+			req:     (*mpls.MplsRouteAddDel)(nil),
+			replies: msgs((*mpls.MplsRouteAddDelReply)(nil)),
+			size:    func(b []byte) uint64 { return 14 + uint64(b[13])*pathLen },
+			serve:   serveMPLSRouteAddDel,
+		},
+		{req: (*mpls.MplsRouteDump)(nil), replies: msgs((*mpls.MplsRouteDetails)(nil)), serve: serveMPLSRouteDump},
+		{req: (*mpls.SwInterfaceSetMplsEnable)(nil), replies: msgs((*mpls.SwInterfaceSetMplsEnableReply)(nil)), serve: serveSwInterfaceSetMPLSEnable},
+		{req: (*mpls.MplsInterfaceDump)(nil), replies: msgs((*mpls.MplsInterfaceDetails)(nil)), serve: serveMPLSInterfaceDump},
 	}
 }
 

@@ -27,9 +27,15 @@ const rpcTimeout = 10 * time.Second
 // directory until the test ends.
 func startSim(tb testing.TB, ifnames ...string) *sim.Server {
 	tb.Helper()
+	return startSimWith(tb, nil, ifnames...)
+}
+
+// startSimWith is startSim with options.
+func startSimWith(tb testing.TB, opts []sim.Option, ifnames ...string) *sim.Server {
+	tb.Helper()
 	path := filepath.Join(tb.TempDir(), "api.sock")
 	log := slog.New(slog.NewTextHandler(tb.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv, err := sim.Listen(path, sim.WithLogger(log))
+	srv, err := sim.Listen(path, append([]sim.Option{sim.WithLogger(log)}, opts...)...)
 	if err != nil {
 		tb.Fatalf("Listen: %v", err)
 	}

@@ -22,6 +22,24 @@ func (s *Server) RouteCount(ip6 bool, tableID uint32, src Source) (int, bool) {
 	return n, true
 }
 
+// MPLSRouteCount returns how many entries of MPLS table tableID have src
+// among their sources, and whether the table exists.
+func (s *Server) MPLSRouteCount(tableID uint32, src Source) (int, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.vpp.mplsTable(tableID)
+	if t == nil {
+		return 0, false
+	}
+	n := 0
+	for _, e := range t.entries {
+		if e.source(src) != nil {
+			n++
+		}
+	}
+	return n, true
+}
+
 // Clients returns how many clients are registered (connected and not yet
 // deleted).
 func (s *Server) Clients() int {

@@ -48,6 +48,12 @@ type iface struct {
 	linkUp    bool
 	linkMTU   uint16
 	mtu       [4]uint32 // L3, IPv4, IPv6, MPLS
+
+	// mplsCount is VPP's per-interface MPLS enable count (a u8): the
+	// interface is MPLS-enabled while it is not 0. mplsTable is the MPLS
+	// table the first enable locked.
+	mplsCount uint8
+	mplsTable *mplsTable
 }
 
 // addLocal0 creates VPP's local0, always sw_if_index 0 and always down.

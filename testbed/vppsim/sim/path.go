@@ -52,9 +52,13 @@ type path struct {
 	swIfIndex  uint32
 	nh         netip.Addr // valid for IP next-hop protocols
 	tableID    uint32     // recursive and deag paths: where to look up
-	nhTable    *fibTable  // recursive paths: the table tableID named at decode
+	nhTable    *fibTable  // IP recursive paths: the table tableID named at decode
 	rpfID      uint32     // deag paths with an RPF id, else noIndex
-	labels     []fib_types.FibMplsLabel
+	// viaLabel and nhMPLS are an MPLS next hop's: the local label it
+	// resolves through (0: a lookup in the table) and the MPLS table.
+	viaLabel uint32
+	nhMPLS   *mplsTable
+	labels   []fib_types.FibMplsLabel // out labels, outermost first
 }
 
 // isIP reports whether the next-hop protocol is IPv4 or IPv6.
@@ -128,8 +132,11 @@ func (v *vpp) decodePath(in *fib_types.FibPath) (path, api.VPPApiError) {
 // decodeNormalPath handles the IP next-hop part of fib_api_path_decode and
 // the type deduction of fib_path_create.
 func (v *vpp) decodeNormalPath(in *fib_types.FibPath, p *path) api.VPPApiError {
+	if in.Proto == fib_types.FIB_API_PATH_NH_PROTO_MPLS {
+		return v.decodeMPLSNextHop(in, p)
+	}
 	if !isIP(in.Proto) {
-		return api.UNIMPLEMENTED // MPLS, Ethernet and BIER next hops
+		return api.UNIMPLEMENTED // Ethernet and BIER next hops
 	}
 	p.nh = decodeNH(in.Proto, in.Nh.Address.XXX_UnionData)
 	p.swIfIndex = in.SwIfIndex
@@ -162,6 +169,31 @@ func (v *vpp) decodeNormalPath(in *fib_types.FibPath, p *path) api.VPPApiError {
 	return 0
 }
 
+// decodeMPLSNextHop is the MPLS next hop of fib_api_path_decode and
+// fib_path_create: the interface is ignored and the via label (end of
+// stack clear) is resolved in the MPLS table at fib index 0, the first
+// one created; label 0 makes the path a lookup in that table.
+//
+// VPP checks neither the label nor that the table exists: it would index
+// its forwarding array with the label and dereference a missing table.
+// vppsim answers -7 and -3 instead.
+func (v *vpp) decodeMPLSNextHop(in *fib_types.FibPath, p *path) api.VPPApiError {
+	if in.Nh.ViaLabel > maxLabel {
+		return api.INVALID_VALUE
+	}
+	t := v.mplsByIndex(0)
+	if t == nil {
+		return api.NO_SUCH_FIB
+	}
+	p.viaLabel, p.nhMPLS, p.tableID = in.Nh.ViaLabel, t, t.id
+	if p.viaLabel == 0 {
+		p.kind = kindDeag
+	} else {
+		p.kind = kindRecursive
+	}
+	return 0
+}
+
 // zeroAddr is the unspecified address of an IP protocol.
 func zeroAddr(proto fib_types.FibPathNhProto) netip.Addr {
 	if proto == fib_types.FIB_API_PATH_NH_PROTO_IP6 {
@@ -188,10 +220,13 @@ func (p *path) encode() fib_types.FibPath {
 		out.SwIfIndex = p.swIfIndex
 	case kindAttachedNextHop:
 		out.SwIfIndex, withNH = p.swIfIndex, true
-	case kindRecursive:
-		out.TableID, withNH = p.tableID, true
-	case kindDeag:
-		out.TableID = p.tableID
+	case kindRecursive, kindDeag:
+		withNH = p.kind == kindRecursive
+		// fib_api_path_encode reports the table of IP lookups only; an
+		// MPLS next hop shows neither its table nor its via label.
+		if isIP(p.proto) {
+			out.TableID = p.tableID
+		}
 	case kindDVR:
 		out.Type, out.SwIfIndex = fib_types.FIB_API_PATH_TYPE_DVR, p.swIfIndex
 	case kindIntfRx:
@@ -244,6 +279,9 @@ func comparePaths(a, b *path) int {
 		if c := a.nh.Compare(b.nh); c != 0 {
 			return c
 		}
+		if c := cmp.Compare(a.viaLabel, b.viaLabel); c != 0 {
+			return c
+		}
 		return cmp.Compare(a.tableID, b.tableID)
 	case kindDeag:
 		if c := cmp.Compare(a.tableID, b.tableID); c != 0 {
@@ -275,4 +313,16 @@ func (p *path) recursiveHost() (netip.Prefix, *fibTable, bool) {
 		return netip.Prefix{}, nil, false
 	}
 	return netip.PrefixFrom(p.nh, p.nh.BitLen()), p.nhTable, true
+}
+
+// equalPaths reports whether two path lists are the same in every field a
+// client set or a dump shows, labels, weights and preferences included:
+// what the change log compares to tell a change from a no-op.
+func equalPaths(a, b []path) bool {
+	return slices.EqualFunc(a, b, func(x, y path) bool {
+		return x.kind == y.kind && x.special == y.special && x.proto == y.proto &&
+			x.weight == y.weight && x.preference == y.preference && x.flags == y.flags &&
+			x.swIfIndex == y.swIfIndex && x.nh == y.nh && x.tableID == y.tableID &&
+			x.rpfID == y.rpfID && x.viaLabel == y.viaLabel && slices.Equal(x.labels, y.labels)
+	})
 }

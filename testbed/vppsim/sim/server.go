@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,6 +21,8 @@ const (
 	keyMsgID   = "msg_id"
 	keyName    = "name"
 	keyIfIndex = "sw_if_index"
+	keyPID     = "pid"
+	keyClients = "clients"
 )
 
 // Server is a simulated VPP listening on a unix socket.
@@ -29,8 +32,11 @@ type Server struct {
 	ln    *net.UnixListener
 	table *msgTable
 
-	mu  sync.Mutex // VPP's main thread: serialises every request
-	vpp *vpp       // guarded by mu
+	mu      sync.Mutex   // VPP's main thread: serialises every request
+	vpp     *vpp         // guarded by mu; Restart replaces it
+	ifaces  []Interface  // guarded by mu: what AddInterface created, in order
+	changes *changeLog   // guarded by mu
+	delay   atomic.Int64 // time.Duration each request holds mu at least
 
 	connMu   sync.Mutex
 	conns    map[*conn]struct{} // guarded by connMu
@@ -47,6 +53,8 @@ type config struct {
 	log     *slog.Logger
 	pid     uint32
 	version versionInfo
+	logCap  int
+	delay   time.Duration
 }
 
 // WithLogger sets the logger; the default discards everything.
@@ -70,7 +78,31 @@ func WithVersion(version string) Option {
 // a VPP that has just started: local0 and table 0 of IPv4 and IPv6. Call
 // Serve to answer clients and Close to remove the socket.
 func Listen(path string, opts ...Option) (*Server, error) {
-	cfg := config{
+	cfg := defaultConfig()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.delay < 0 {
+		return nil, fmt.Errorf("negative delay %v", cfg.delay)
+	}
+	table, err := newMsgTable(handlers())
+	if err != nil {
+		return nil, fmt.Errorf("building message table: %w", err)
+	}
+	s := newServer(cfg, table)
+	if err := removeStaleSocket(path); err != nil {
+		return nil, err
+	}
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s: %w", path, err)
+	}
+	s.path, s.ln = path, ln
+	return s, nil
+}
+
+func defaultConfig() config {
+	return config{
 		log: slog.New(slog.DiscardHandler),
 		pid: uint32(os.Getpid()),
 		version: versionInfo{
@@ -79,30 +111,36 @@ func Listen(path string, opts ...Option) (*Server, error) {
 			buildDate:      "2025-10-29T12:00:00",
 			buildDirectory: "/w/workspace/vppsim",
 		},
+		logCap: DefaultChangeLogCap,
 	}
-	for _, o := range opts {
-		o(&cfg)
+}
+
+// newServer returns a Server with a freshly started VPP and no socket.
+func newServer(cfg config, table *msgTable) *Server {
+	s := &Server{
+		log:     cfg.log,
+		table:   table,
+		changes: newChangeLog(table, cfg.logCap),
+		conns:   make(map[*conn]struct{}),
+		done:    make(chan struct{}),
 	}
-	table, err := newMsgTable(handlers())
-	if err != nil {
-		return nil, fmt.Errorf("building message table: %w", err)
+	s.vpp = s.boot(cfg.pid, cfg.version)
+	s.delay.Store(int64(cfg.delay))
+	return s
+}
+
+// boot returns the state of a VPP that has just started: the start-up
+// tables, local0, and the interfaces AddInterface created.
+func (s *Server) boot(pid uint32, ver versionInfo) *vpp {
+	v := newVPP(pid, ver, time.Now())
+	for _, in := range s.ifaces {
+		if _, err := v.addInterface(in); err != nil {
+			// AddInterface validated it against the same rules.
+			s.log.Error("re-creating interface", keyName, in.Name, keyErr, err)
+		}
 	}
-	if err := removeStaleSocket(path); err != nil {
-		return nil, err
-	}
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
-	if err != nil {
-		return nil, fmt.Errorf("listening on %s: %w", path, err)
-	}
-	return &Server{
-		log:   cfg.log,
-		path:  path,
-		ln:    ln,
-		table: table,
-		vpp:   newVPP(cfg.pid, cfg.version, time.Now()),
-		conns: make(map[*conn]struct{}),
-		done:  make(chan struct{}),
-	}, nil
+	v.log = s.changes
+	return v
 }
 
 // removeStaleSocket removes a socket left behind by an earlier run; it
@@ -128,10 +166,14 @@ func (s *Server) SocketPath() string { return s.path }
 
 // AddInterface creates an interface, as a VPP device driver would, and
 // returns its sw_if_index. Indexes start at 1 (local0 is 0) and are never
-// reused.
+// reused. The interface is part of the start-up configuration: Restart
+// creates it again, with the same index.
 func (s *Server) AddInterface(in Interface) (uint32, error) {
 	s.mu.Lock()
 	idx, err := s.vpp.addInterface(in)
+	if err == nil {
+		s.ifaces = append(s.ifaces, in)
+	}
 	s.mu.Unlock()
 	if err != nil {
 		return 0, err
@@ -219,6 +261,7 @@ func (s *Server) accept(nc *net.UnixConn) *conn {
 	s.connMu.Unlock()
 
 	s.mu.Lock()
+	c.gen = s.vpp
 	c.setRegistration(s.vpp.register(c))
 	s.mu.Unlock()
 	return c
@@ -233,7 +276,9 @@ func (s *Server) serveConn(c *conn) {
 	_ = c.nc.Close()
 
 	s.mu.Lock()
-	s.vpp.unregister(c.regIndex, c)
+	if c.gen == s.vpp {
+		s.vpp.unregister(c.regIndex, c)
+	}
 	s.mu.Unlock()
 	s.connMu.Lock()
 	delete(s.conns, c)
@@ -241,7 +286,7 @@ func (s *Server) serveConn(c *conn) {
 	s.connMu.Unlock()
 
 	switch {
-	case err != nil && !stopping:
+	case err != nil && !stopping && !errors.Is(err, errRestarted):
 		log.Warn("closing client", keyErr, err)
 	default:
 		log.Debug("client disconnected")
@@ -262,10 +307,23 @@ func (s *Server) dispatch(c *conn, msg []byte) error {
 		return nil
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c.gen != s.vpp {
+		// Read before a restart: the VPP it was sent to is gone.
+		return errRestarted
+	}
+	var start time.Time
+	d := time.Duration(s.delay.Load())
+	if d > 0 {
+		start = time.Now()
+	}
+	s.changes.request(r)
 	// VPP answers the registration the request's client_index names and
 	// drops the reply if there is none; vppsim answers only its own.
 	c.muted = h.hdrLen == requestHeaderLen && r.clientIndex != c.handle
 	err = h.serve(s, c, r)
-	s.mu.Unlock()
+	if d > 0 {
+		hold(start, d)
+	}
 	return err
 }

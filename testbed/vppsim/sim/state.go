@@ -5,8 +5,8 @@ import (
 )
 
 // vpp is everything a VPP process holds in memory. The Server's mutex
-// guards it; a restart would replace it whole (new pid, new boot time,
-// empty registrations, only local0 and the start-up tables).
+// guards it; Restart replaces it whole (new pid, new boot time, empty
+// registrations, only the start-up tables and interfaces).
 type vpp struct {
 	pid     uint32
 	booted  time.Time
@@ -18,7 +18,12 @@ type vpp struct {
 	ifNames map[string]uint32 // interface name -> sw_if_index
 
 	fibs  [2]fibFamily // [0] IPv4, [1] IPv6
-	stats indexPool    // stats_index (load-balance index) allocator
+	mpls  mplsFamily
+	stats indexPool // stats_index (load-balance index) allocator
+
+	// log records the changes clients make; nil while booting. It is the
+	// Server's and outlives a restart.
+	log *changeLog
 }
 
 // versionInfo is what show_version reports.
@@ -116,7 +121,16 @@ func (v *vpp) createTable(ip6 bool, id uint32, name string) *fibTable {
 	for _, s := range specials {
 		v.specialAdd(t, s.prefix, s.src, specialPath(ip6, s.kind))
 	}
+	v.log.table(ChangeTableAdd, familyOf(ip6), id)
 	return t
+}
+
+// familyOf returns the change-log family of an IP table.
+func familyOf(ip6 bool) family {
+	if ip6 {
+		return familyIP6
+	}
+	return familyIP4
 }
 
 // deleteTable is ip_table_delete followed by the table's destruction:
@@ -136,6 +150,7 @@ func (v *vpp) deleteTable(ip6 bool, id uint32) {
 	delete(f.byID, id)
 	f.pool[t.index] = nil
 	f.free.put(t.index)
+	v.log.table(ChangeTableDelete, familyOf(ip6), id)
 	var held [][]path
 	for _, e := range t.entries {
 		v.stats.put(e.stats)
