@@ -21,6 +21,7 @@ type pipeline struct {
 	stream  api.Stream
 	pending chan inflight // requests sent and not yet answered, in order
 	onReply func(f inflight, err error)
+	pace    *pacer // owned by the sending goroutine
 }
 
 // inflight is a request waiting for its reply: the key it is for, and the
@@ -31,7 +32,7 @@ type inflight struct {
 	route *rib.Route
 }
 
-func newPipeline(ctx context.Context, conn *core.Connection, window int, timeout time.Duration,
+func newPipeline(ctx context.Context, conn *core.Connection, window, maxRate int, timeout time.Duration,
 	onReply func(inflight, error)) (*pipeline, error) {
 	s, err := conn.NewStream(ctx,
 		core.WithRequestSize(window), core.WithReplySize(window+1), core.WithReplyTimeout(timeout))
@@ -49,11 +50,14 @@ func newPipeline(ctx context.Context, conn *core.Connection, window int, timeout
 		s.Close()
 		return nil, fmt.Errorf("control_ping on new stream: %w", err)
 	}
-	return &pipeline{ctx: ctx, stream: s, pending: make(chan inflight, window), onReply: onReply}, nil
+	return &pipeline{ctx: ctx, stream: s, pending: make(chan inflight, window), onReply: onReply, pace: newPacer(maxRate)}, nil
 }
 
 // send queues a request; it blocks while the window is full.
 func (pl *pipeline) send(ctx context.Context, f inflight) error {
+	if err := pl.pace.wait(ctx); err != nil {
+		return err
+	}
 	select {
 	case pl.pending <- f:
 	case <-ctx.Done():

@@ -22,7 +22,10 @@ type Config struct {
 	Socket string // VPP API socket; default DefaultSocket
 	// Window is how many requests may be in flight at once. Real VPP 25.10
 	// takes ~11k routes/s one at a time and ~220k/s with 1024 in flight.
-	Window         int
+	Window int
+	// MaxRate bounds the requests per second sent to VPP (0: no bound),
+	// since route programming runs under VPP's worker barrier.
+	MaxRate        int
 	ReplyTimeout   time.Duration // deadline of every request; default 5 s
 	ConnectTimeout time.Duration // default 5 s
 	PingInterval   time.Duration // liveness check; default 1 s
@@ -203,7 +206,7 @@ func (p *Programmer) session(ctx context.Context, conn *core.Connection) error {
 	}
 	p.desired.Resync()
 
-	pl, err := newPipeline(ctx, conn, p.cfg.Window, p.cfg.ReplyTimeout, p.reply)
+	pl, err := newPipeline(ctx, conn, p.cfg.Window, p.cfg.MaxRate, p.cfg.ReplyTimeout, p.reply)
 	if err != nil {
 		return err
 	}

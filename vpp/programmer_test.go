@@ -11,6 +11,8 @@ import (
 
 	"go.fd.io/govpp/adapter/socketclient"
 	"go.fd.io/govpp/api"
+	"go.fd.io/govpp/binapi/fib_types"
+	"go.fd.io/govpp/binapi/ip"
 	"go.fd.io/govpp/core"
 
 	"github.com/lcpfib/lcpfib/rib"
@@ -277,5 +279,86 @@ func TestProgrammerRestartCostsNothing(t *testing.T) {
 	}
 	if s := p2.Stats(); s.RouteErrors != 0 || s.RoutesAdded != 1 || s.Installed != 90 {
 		t.Fatalf("stats %+v", s)
+	}
+}
+
+// TestProgrammerOwnership: lcpfib removes the API-source entries an earlier
+// lcpfib left that no daemon wants any more, and never touches an
+// operator's CLI route or VPP's own entries.
+func TestProgrammerOwnership(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "api.sock")
+	s, stopSim := startSim(t, sock, 1000)
+	defer stopSim()
+	conn, err := core.Connect(socketclient.NewVppClient(sock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Disconnect()
+	ctx := context.Background()
+	add := func(p string, src uint8) {
+		t.Helper()
+		pfx := netip.MustParsePrefix(p)
+		m := &ip.IPRouteAddDelV2{IsAdd: true}
+		m.Route.Prefix = toPrefix(pfx)
+		m.Route.Src = src
+		m.Route.Paths = []fib_types.FibPath{{SwIfIndex: 1, Weight: 1, Proto: protoOf(pfx.Addr()), Nh: fib_types.FibPathNh{Address: toUnion(netip.MustParseAddr("10.0.0.2"))}}}
+		m.Route.NPaths = 1
+		var r ip.IPRouteAddDelV2Reply
+		if err := conn.Invoke(ctx, m, &r); err != nil || r.Retval != 0 {
+			t.Fatalf("adding %s: %v %d", p, err, r.Retval)
+		}
+	}
+	add("10.99.0.0/16", uint8(sim.SourceCLI)) // an operator's vppctl route
+	add("10.98.0.0/16", uint8(sim.SourceAPI)) // left by an earlier lcpfib
+	add("10.97.0.0/16", uint8(sim.SourceAPI)) // likewise, and still wanted
+
+	r := rib.New(rib.Options{})
+	p := New(Config{Socket: sock, PingInterval: 50 * time.Millisecond}, r, &staticIfs{ifmap: ifmap{2: 1}}, nil)
+	pctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); r.Run(pctx) }()
+	go func() { defer wg.Done(); p.Run(pctx) }()
+	defer func() { cancel(); wg.Wait() }()
+	waitFor(t, "VPP read", func() bool { return p.Stats().Installed == 2 })
+
+	wanted := rib.Route{Key: rib.Key{Table: 254, Prefix: netip.MustParsePrefix("10.97.0.0/16")}, Kind: rib.Unicast,
+		Paths: []rib.Path{{Gateway: netip.MustParseAddr("10.0.0.2"), Ifindex: 2, Weight: 1}}}
+	r.Apply(ctx, rib.Update{Source: rib.SourceFRR, Resync: rib.ResyncBegin, Set: []rib.Route{wanted}})
+	r.Apply(ctx, rib.Update{Source: rib.SourceFRR, Resync: rib.ResyncEnd})
+	waitFor(t, "the orphan swept", func() bool { return p.Stats().RoutesDeleted == 1 })
+	if len(s.DeletesOf(0, netip.MustParsePrefix("10.98.0.0/16"))) != 1 {
+		t.Fatal("the earlier lcpfib's route was not deleted")
+	}
+	for _, keep := range []string{"10.99.0.0/16", "10.97.0.0/16", "0.0.0.0/32", "224.0.0.0/4"} {
+		if d := s.DeletesOf(0, netip.MustParsePrefix(keep)); len(d) != 0 {
+			t.Fatalf("%s was deleted: %v", keep, d)
+		}
+	}
+	if n := len(s.ChangesOf(0, netip.MustParsePrefix("10.97.0.0/16"))); n != 1 {
+		t.Fatalf("the wanted route changed %d times, want only its first add", n)
+	}
+	if st := p.Stats(); st.RoutesAdded != 0 || st.Unchanged != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+// TestProgrammerSimRestart: VPP restarts in place (same socket, new pid,
+// empty FIB): lcpfib reconnects and programs everything again.
+func TestProgrammerSimRestart(t *testing.T) {
+	f := newFixture(t, Config{})
+	ctx := context.Background()
+	var u rib.Update
+	u.Source = rib.SourceFRR
+	for i := range 50 {
+		u.Set = append(u.Set, v4route(i, 2))
+	}
+	f.rib.Apply(ctx, u)
+	waitFor(t, "50 routes", func() bool { return len(apiRoutes(t, f.sock, 0)) == 50 })
+	f.sim.Restart()
+	waitFor(t, "reconnect", func() bool { return f.prog.Stats().Connects >= 2 })
+	waitFor(t, "50 routes after the restart", func() bool { return len(apiRoutes(t, f.sock, 0)) == 50 })
+	if s := f.prog.Stats(); s.VPP.PID != f.sim.PID() {
+		t.Fatalf("programmer sees pid %d, VPP has %d", s.VPP.PID, f.sim.PID())
 	}
 }

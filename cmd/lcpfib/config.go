@@ -36,6 +36,7 @@ type Config struct {
 	VPP struct {
 		Socket         string        `koanf:"socket"`
 		Window         int           `koanf:"window"`
+		MaxRate        int           `koanf:"max-rate"`
 		ReplyTimeout   time.Duration `koanf:"reply-timeout"`
 		ConnectTimeout time.Duration `koanf:"connect-timeout"`
 	} `koanf:"vpp"`
@@ -60,6 +61,7 @@ var defaults = map[string]any{
 	"fpm.notify":          true,
 	"vpp.socket":          "/run/vpp/api.sock",
 	"vpp.window":          1024,
+	"vpp.max-rate":        0,
 	"vpp.reply-timeout":   "5s",
 	"vpp.connect-timeout": "5s",
 }
@@ -198,6 +200,9 @@ func (c *Config) validate() error {
 	}
 	if c.VPP.Window < 1 || c.VPP.Window > 65536 {
 		bad("vpp.window", c.VPP.Window, "must be between 1 and 65536")
+	}
+	if c.VPP.MaxRate < 0 {
+		bad("vpp.max-rate", c.VPP.MaxRate, "must be 0 (no bound) or a number of requests per second")
 	}
 	if c.VPP.ReplyTimeout < 10*time.Millisecond {
 		bad("vpp.reply-timeout", c.VPP.ReplyTimeout, "must be at least 10ms")

@@ -50,6 +50,7 @@ func newDaemon(ctx context.Context, cfg *Config, log *slog.Logger) (*daemon, fun
 	vcfg := vpp.Config{
 		Socket:         cfg.VPP.Socket,
 		Window:         cfg.VPP.Window,
+		MaxRate:        cfg.VPP.MaxRate,
 		ReplyTimeout:   cfg.VPP.ReplyTimeout,
 		ConnectTimeout: cfg.VPP.ConnectTimeout,
 	}

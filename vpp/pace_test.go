@@ -1,0 +1,35 @@
+package vpp
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+func TestPacerBoundsRate(t *testing.T) {
+	// 3,000 requests at 10,000/s take at least ~200 ms (the first 1,000,
+	// a tenth of a second's worth, go out at once as the burst). This
+	// checks the pacing logic, not the machine's speed: only a lower bound
+	// is asserted, which a slow machine cannot break.
+	p := newPacer(10000)
+	ctx := context.Background()
+	start := time.Now()
+	for range 3000 {
+		if err := p.wait(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := time.Since(start); d < 190*time.Millisecond {
+		t.Fatalf("3,000 requests at 10,000/s took %v", d)
+	}
+	if err := newPacer(0).wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	slow := newPacer(1)
+	slow.wait(cctx) // the burst token
+	if err := slow.wait(cctx); err == nil {
+		t.Fatal("wait on a cancelled context returned nil")
+	}
+}
