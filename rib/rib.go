@@ -46,6 +46,7 @@ type RIB struct {
 	snap   chan snapReq
 	resync chan struct{}
 	adopt  chan []Key
+	retry  chan []Key
 	stats  chan chan Stats
 }
 
@@ -99,6 +100,7 @@ func New(o Options) *RIB {
 		snap:   make(chan snapReq),
 		resync: make(chan struct{}, 1),
 		adopt:  make(chan []Key),
+		retry:  make(chan []Key),
 		stats:  make(chan chan Stats),
 	}
 }
@@ -111,6 +113,17 @@ func New(o Options) *RIB {
 func (r *RIB) Adopt(ctx context.Context, keys []Key) error {
 	select {
 	case r.adopt <- keys:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Retry hands keys to the dataplane again, with the route wanted now, for
+// example after VPP refused them.
+func (r *RIB) Retry(ctx context.Context, keys []Key) error {
+	select {
+	case r.retry <- keys:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -228,6 +241,10 @@ func (r *RIB) Run(ctx context.Context) error {
 		case keys := <-r.adopt:
 			s.adopt(keys)
 			r.log.Info("adopted routes the dataplane holds", "routes", len(keys), "orphans", len(s.orphans))
+		case keys := <-r.retry:
+			for _, k := range keys {
+				s.markDirty(k)
+			}
 		case ch := <-r.stats:
 			ch <- s.statsNow()
 		case <-ctx.Done():

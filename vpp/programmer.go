@@ -31,6 +31,10 @@ type Config struct {
 	PingInterval   time.Duration // liveness check; default 1 s
 	RetryMin       time.Duration // reconnect backoff; default 250 ms
 	RetryMax       time.Duration // default 5 s
+	// A route VPP refuses is tried again after RouteRetryMin, then after
+	// twice as long each time, up to RouteRetryMax. Defaults 1 s and 1 min.
+	RouteRetryMin time.Duration
+	RouteRetryMax time.Duration
 	// Results, when set, hears what became of every route the rib handed
 	// on: nil when VPP holds it (programmed now or already), or why not.
 	// It must not block.
@@ -64,6 +68,12 @@ func (c *Config) setDefaults() {
 	if c.RetryMax <= 0 {
 		c.RetryMax = 5 * time.Second
 	}
+	if c.RouteRetryMin <= 0 {
+		c.RouteRetryMin = time.Second
+	}
+	if c.RouteRetryMax < c.RouteRetryMin {
+		c.RouteRetryMax = max(time.Minute, c.RouteRetryMin)
+	}
 }
 
 // Desired is the rib side the programmer pulls from.
@@ -71,6 +81,7 @@ type Desired interface {
 	Next(ctx context.Context, max int) ([]rib.Change, error)
 	Resync()
 	Adopt(ctx context.Context, keys []rib.Key) error
+	Retry(ctx context.Context, keys []rib.Key) error
 }
 
 // InterfaceSync is the interface table: it resolves Linux ifindexes and is
@@ -91,6 +102,7 @@ type Stats struct {
 	Unresolved    uint64 // routes left out: no path on a paired interface
 	Skipped       uint64 // routes of tables that are never programmed
 	Unchanged     uint64 // changes VPP already held: no call made
+	Failing       int    // routes VPP refused, waiting for their next attempt (see Failures)
 	Installed     int    // entries VPP holds on lcpfib's behalf
 	InFlight      int64
 }
@@ -106,6 +118,7 @@ type Programmer struct {
 	ver   Version
 	conn  bool
 	inst  *installed // of the current session
+	fails *failures
 	count struct {
 		connects, added, deleted, errors, unresolved, skipped, unchanged atomic.Uint64
 		inflight                                                         atomic.Int64
@@ -118,8 +131,11 @@ func New(cfg Config, desired Desired, ifs InterfaceSync, log *slog.Logger) *Prog
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Programmer{cfg: cfg, desired: desired, ifs: ifs, log: log}
+	return &Programmer{cfg: cfg, desired: desired, ifs: ifs, log: log, fails: newFailures(cfg.RouteRetryMin, cfg.RouteRetryMax)}
 }
+
+// Failures lists the routes VPP refused and when each is tried again.
+func (p *Programmer) Failures() []Failure { return p.fails.list() }
 
 // Stats returns a snapshot of the counters.
 func (p *Programmer) Stats() Stats {
@@ -131,6 +147,7 @@ func (p *Programmer) Stats() Stats {
 		s.Installed = inst.len()
 	}
 	s.Unchanged = p.count.unchanged.Load()
+	s.Failing = p.fails.len()
 	s.Connects = p.count.connects.Load()
 	s.RoutesAdded = p.count.added.Load()
 	s.RoutesDeleted = p.count.deleted.Load()
@@ -212,10 +229,14 @@ func (p *Programmer) session(ctx context.Context, conn *core.Connection) error {
 	}
 
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() {
 		defer wg.Done()
 		cancel(pl.receive())
+	}()
+	go func() {
+		defer wg.Done()
+		cancel(p.retryLoop(ctx))
 	}()
 	go func() {
 		defer wg.Done()
@@ -307,6 +328,9 @@ func (p *Programmer) send(ctx context.Context, pl *pipeline, inst *installed, ta
 		}
 	}
 	have, isThere := inst.get(c.Key)
+	if c.Route == nil {
+		p.fails.succeeded(c.Key) // no longer wanted: nothing to retry
+	}
 	if m == nil { // delete
 		if !isThere {
 			p.count.unchanged.Add(1)
@@ -350,8 +374,12 @@ func (p *Programmer) reply(f inflight, err error) {
 			inst := p.inst
 			p.mu.Unlock()
 			inst.drop(key) // not known to be there any more
+			p.fails.failed(key, err, time.Now())
 		}
 		return
+	}
+	if _, isRoute := isRouteAdd(req); isRoute {
+		p.fails.succeeded(key)
 	}
 	if add, ok := isRouteAdd(req); ok {
 		if add {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -361,4 +362,33 @@ func TestProgrammerSimRestart(t *testing.T) {
 	if s := f.prog.Stats(); s.VPP.PID != f.sim.PID() {
 		t.Fatalf("programmer sees pid %d, VPP has %d", s.VPP.PID, f.sim.PID())
 	}
+}
+
+// TestProgrammerRetriesRefusedRoutes: a route VPP refuses is counted,
+// listed with VPP's error, retried with backoff without holding up the
+// others, and programmed once VPP can take it.
+func TestProgrammerRetriesRefusedRoutes(t *testing.T) {
+	f := newFixture(t, Config{RouteRetryMin: 50 * time.Millisecond, RouteRetryMax: 200 * time.Millisecond})
+	f.prog.ifs.(*staticIfs).ifmap[7] = 3 // VPP has no sw_if_index 3 yet
+	bad := v4route(1, 7)
+	good := v4route(2, 2)
+	f.rib.Apply(context.Background(), rib.Update{Source: rib.SourceFRR, Set: []rib.Route{bad, good}})
+	waitFor(t, "two failed attempts", func() bool {
+		fs := f.prog.Failures()
+		return len(fs) == 1 && fs[0].Attempts >= 2
+	})
+	fs := f.prog.Failures()
+	if fs[0].Key != bad.Key || !strings.Contains(fs[0].Err, "-54") {
+		t.Fatalf("failure %+v", fs[0])
+	}
+	if _, ok := apiRoutes(t, f.sock, 0)[good.Prefix]; !ok {
+		t.Fatal("the good route waits for the bad one")
+	}
+	if _, err := f.sim.AddInterface(sim.Interface{Name: "GigabitEthernet3/0/2"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the refused route programmed", func() bool {
+		_, ok := apiRoutes(t, f.sock, 0)[bad.Prefix]
+		return ok && f.prog.Stats().Failing == 0
+	})
 }
