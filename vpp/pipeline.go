@@ -3,6 +3,7 @@ package vpp
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"go.fd.io/govpp/api"
@@ -22,6 +23,7 @@ type pipeline struct {
 	pending chan inflight // requests sent and not yet answered, in order
 	onReply func(f inflight, err error)
 	pace    *pacer // owned by the sending goroutine
+	flying  *atomic.Int64
 }
 
 // inflight is a request waiting for its reply: the key it is for, and the
@@ -33,7 +35,7 @@ type inflight struct {
 }
 
 func newPipeline(ctx context.Context, conn *core.Connection, window, maxRate int, timeout time.Duration,
-	onReply func(inflight, error)) (*pipeline, error) {
+	flying *atomic.Int64, onReply func(inflight, error)) (*pipeline, error) {
 	s, err := conn.NewStream(ctx,
 		core.WithRequestSize(window), core.WithReplySize(window+1), core.WithReplyTimeout(timeout))
 	if err != nil {
@@ -50,7 +52,7 @@ func newPipeline(ctx context.Context, conn *core.Connection, window, maxRate int
 		s.Close()
 		return nil, fmt.Errorf("control_ping on new stream: %w", err)
 	}
-	return &pipeline{ctx: ctx, stream: s, pending: make(chan inflight, window), onReply: onReply, pace: newPacer(maxRate)}, nil
+	return &pipeline{ctx: ctx, stream: s, pending: make(chan inflight, window), onReply: onReply, pace: newPacer(maxRate), flying: flying}, nil
 }
 
 // send queues a request; it blocks while the window is full.
@@ -60,6 +62,7 @@ func (pl *pipeline) send(ctx context.Context, f inflight) error {
 	}
 	select {
 	case pl.pending <- f:
+		pl.flying.Add(1)
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -93,6 +96,7 @@ func (pl *pipeline) receive() error {
 			return fmt.Errorf("reply to %s for %s: %w", f.req.GetMessageName(), f.key, err)
 		}
 		pl.onReply(f, api.RetvalToVPPApiError(rv))
+		pl.flying.Add(-1)
 	}
 }
 
@@ -105,6 +109,9 @@ func retval(m api.Message) (int32, error) {
 		return r.Retval, nil
 	case *ip.IPTableAddDelReply:
 		return r.Retval, nil
+	}
+	if rv, ok := mplsRetval(m); ok {
+		return rv, nil
 	}
 	return 0, fmt.Errorf("unexpected message %s", m.GetMessageName())
 }

@@ -223,7 +223,7 @@ func (p *Programmer) session(ctx context.Context, conn *core.Connection) error {
 	}
 	p.desired.Resync()
 
-	pl, err := newPipeline(ctx, conn, p.cfg.Window, p.cfg.MaxRate, p.cfg.ReplyTimeout, p.reply)
+	pl, err := newPipeline(ctx, conn, p.cfg.Window, p.cfg.MaxRate, p.cfg.ReplyTimeout, &p.count.inflight, p.reply)
 	if err != nil {
 		return err
 	}
@@ -248,6 +248,7 @@ func (p *Programmer) session(ctx context.Context, conn *core.Connection) error {
 	pl.done()
 	wg.Wait()
 	pl.stream.Close()
+	p.count.inflight.Store(0) // unanswered requests died with the connection
 	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
 		return cause
 	}
