@@ -2,7 +2,9 @@
 // forwarding state built from it.
 //
 // A route is keyed by (Linux table, prefix) and carries its kind and paths in
-// Linux terms (gateway and Linux ifindex). Sources (the FRR feed, the BIRD
+// Linux terms (gateway and Linux ifindex). A path may push MPLS labels; a
+// label switched path is a route keyed by (Linux table, incoming label)
+// instead (label.go). Sources (the FRR feed, the BIRD
 // bridge) convert their protocol messages into rib types at their edge and
 // send Updates; one goroutine owns the desired state, chooses between
 // sources, and hands the dataplane the latest change per key, so a prefix

@@ -51,22 +51,33 @@ func (s Source) String() string {
 	return fmt.Sprintf("source(%d)", uint8(s))
 }
 
-// Key identifies a route: a Linux routing table and a masked prefix.
+// Key identifies a route: a Linux routing table and a masked prefix, or,
+// for a label switched path (see LSPKey), the incoming MPLS label and no
+// prefix.
 type Key struct {
 	Table  uint32
+	Label  uint32 // incoming label of an LSP; 0 for IP routes (it fills padding: Key stays 40 bytes)
 	Prefix netip.Prefix
 }
 
-func (k Key) String() string { return fmt.Sprintf("%s table %d", k.Prefix, k.Table) }
+func (k Key) String() string {
+	if k.IsLSP() {
+		return fmt.Sprintf("label %d table %d", k.Label, k.Table)
+	}
+	return fmt.Sprintf("%s table %d", k.Prefix, k.Table)
+}
 
 // Path is one nexthop of a unicast route, in Linux terms: the gateway (may be
 // the zero Addr for an interface-only route) and the Linux ifindex of the
 // outgoing interface in the dataplane namespace (0 when the daemon gave none).
-// Weight is the relative share of traffic; 1 means equal cost.
+// Weight is the relative share of traffic; 1 means equal cost. Labels is
+// the MPLS label stack the path pushes (IP routes) or swaps the incoming
+// label for (LSPs, where no labels means pop); see label.go.
 type Path struct {
 	Gateway netip.Addr
 	Ifindex uint32
 	Weight  uint32
+	Labels  Labels
 }
 
 func (p Path) String() string {
@@ -82,6 +93,9 @@ func (p Path) String() string {
 	}
 	if p.Weight > 1 {
 		fmt.Fprintf(&b, " weight %d", p.Weight)
+	}
+	if p.Labels.Len() > 0 {
+		fmt.Fprintf(&b, " label %s", p.Labels)
 	}
 	return b.String()
 }
@@ -125,7 +139,7 @@ func SortedPaths(ps []Path) []Path {
 	return out
 }
 
-// ComparePaths orders paths by gateway, ifindex, then weight.
+// ComparePaths orders paths by gateway, ifindex, weight, then labels.
 func ComparePaths(a, b Path) int {
 	if c := a.Gateway.Compare(b.Gateway); c != 0 {
 		return c
@@ -142,5 +156,5 @@ func ComparePaths(a, b Path) int {
 	case a.Weight > b.Weight:
 		return 1
 	}
-	return 0
+	return CompareLabels(a.Labels, b.Labels)
 }

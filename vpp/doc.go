@@ -12,6 +12,12 @@
 // route. Table 255 ("local") is never programmed: VPP derives its local
 // entries from interface addresses.
 //
+// MPLS (mpls.go): label stacks of paths go in ip_route_add_del; an LSP is
+// a pair of mpls_route_add_del (non-EOS and EOS) in MPLS table 0, created
+// with mpls_table_add_del at first use, and the interfaces MPLS paths use
+// are MPLS-enabled. MPLS is optional: a VPP without the MPLS API still
+// takes IP routes.
+//
 // It must not decide which routes are wanted (that is the rib's job) nor
 // talk to netlink or the routing daemons.
 package vpp

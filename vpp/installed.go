@@ -58,7 +58,8 @@ func (in *installed) len() int {
 }
 
 // digest is a digest of a path set in the form VPP dumps it: order does not
-// matter, nor do fields lcpfib never sets.
+// matter, nor do fields lcpfib never sets or VPP does not dump (a label's
+// is_uniform).
 func digest(paths []fib_types.FibPath) uint64 {
 	keys := make([][]byte, len(paths))
 	for i, p := range paths {
@@ -75,6 +76,13 @@ func digest(paths []fib_types.FibPath) uint64 {
 			b[25] = max(p.Weight, 1)
 		}
 		keys[i] = b[:]
+		if p.NLabels > 0 { // unlabelled paths keep the digest they always had
+			keys[i] = append(keys[i], p.NLabels)
+		}
+		for _, l := range p.LabelStack[:min(int(p.NLabels), len(p.LabelStack))] {
+			keys[i] = binary.BigEndian.AppendUint32(keys[i], l.Label)
+			keys[i] = append(keys[i], l.TTL, l.Exp)
+		}
 	}
 	slices.SortFunc(keys, bytes.Compare)
 	h := fnv.New64a()

@@ -110,6 +110,9 @@ func retval(m api.Message) (int32, error) {
 	case *ip.IPTableAddDelReply:
 		return r.Retval, nil
 	}
+	if rv, ok := mplsRetval(m); ok {
+		return rv, nil
+	}
 	return 0, fmt.Errorf("unexpected message %s", m.GetMessageName())
 }
 

@@ -105,6 +105,7 @@ type Stats struct {
 	Failing       int    // routes VPP refused, waiting for their next attempt (see Failures)
 	Installed     int    // entries VPP holds on lcpfib's behalf
 	InFlight      int64
+	MPLS          MPLSStats
 }
 
 // Programmer owns the VPP connection and programs changes from the rib.
@@ -119,6 +120,7 @@ type Programmer struct {
 	conn  bool
 	inst  *installed // of the current session
 	fails *failures
+	mpls  mplsState // mpls.go
 	count struct {
 		connects, added, deleted, errors, unresolved, skipped, unchanged atomic.Uint64
 		inflight                                                         atomic.Int64
@@ -155,6 +157,7 @@ func (p *Programmer) Stats() Stats {
 	s.Unresolved = p.count.unresolved.Load()
 	s.Skipped = p.count.skipped.Load()
 	s.InFlight = p.count.inflight.Load()
+	s.MPLS = p.mpls.stats()
 	return s
 }
 
@@ -208,6 +211,9 @@ func (p *Programmer) session(ctx context.Context, conn *core.Connection) error {
 	owned, tables, err := loadInstalled(ctx, conn, p.cfg.ReplyTimeout)
 	if err != nil {
 		return fmt.Errorf("reading VPP's FIB: %w", err)
+	}
+	if err := p.mpls.start(ctx, conn, p.cfg.ReplyTimeout, owned, p.log); err != nil {
+		return fmt.Errorf("reading VPP's MPLS FIB: %w", err)
 	}
 	inst := &installed{m: owned}
 	p.mu.Lock()
@@ -302,6 +308,9 @@ type tableKey struct {
 }
 
 func (p *Programmer) send(ctx context.Context, pl *pipeline, inst *installed, tables map[tableKey]bool, c *rib.Change) error {
+	if c.Key.IsLSP() {
+		return p.sendLSP(ctx, pl, inst, c)
+	}
 	id, ok := TableID(c.Key.Table)
 	if !ok {
 		p.count.skipped.Add(1)
@@ -353,6 +362,9 @@ func (p *Programmer) send(ctx context.Context, pl *pipeline, inst *installed, ta
 		}
 		tables[tk] = true
 	}
+	if err := p.prepareLabelled(ctx, pl, c.Key, m.Route.Paths); err != nil {
+		return err
+	}
 	inst.put(c.Key, d)
 	return pl.send(ctx, inflight{req: m, key: c.Key, route: c.Route})
 }
@@ -367,6 +379,9 @@ func (p *Programmer) result(r *rib.Route, err error) {
 func (p *Programmer) reply(f inflight, err error) {
 	req, key := f.req, f.key
 	p.result(f.route, err)
+	if p.mplsReply(f, err) {
+		return
+	}
 	if err != nil {
 		p.count.errors.Add(1)
 		p.log.Error("VPP refused a request", "msg", req.GetMessageName(), "prefix", key.Prefix, "table", key.Table, "err", err)

@@ -107,6 +107,7 @@ func unicastPath(p rib.Path, routeProto fib_types.FibPathNhProto, ifs Interfaces
 	if p.Weight > 1 {
 		fp.Weight = uint8(min(p.Weight, 255))
 	}
+	setLabels(&fp, p.Labels)
 	if p.Gateway.IsValid() {
 		fp.Proto = protoOf(p.Gateway)
 		fp.Nh.Address = toUnion(p.Gateway)

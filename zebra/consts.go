@@ -15,7 +15,7 @@ const (
 	FamilyUnspec uint8 = 0  // AF_UNSPEC: nexthop groups
 	FamilyInet   uint8 = 2  // AF_INET
 	FamilyInet6  uint8 = 10 // AF_INET6
-	FamilyMPLS   uint8 = 28 // AF_MPLS: label switched paths, not supported yet
+	FamilyMPLS   uint8 = 28 // AF_MPLS: label switched paths (feed_mpls.go)
 )
 
 // Route types (rtm_type) that carry forwarding for us.

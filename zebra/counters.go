@@ -18,7 +18,7 @@ type Counters struct {
 	DelRoute    uint64
 	NewNexthop  uint64
 	DelNexthop  uint64
-	Unsupported uint64 // other types (neighbours, MACs) and families (MPLS): skipped
+	Unsupported uint64 // other types (neighbours, MACs) and families: skipped
 	// DecodeErrors are well-framed messages that did not decode or made no
 	// sense (bad lengths, a nexthop without an id, ...): skipped.
 	DecodeErrors uint64

@@ -4,7 +4,9 @@
 // The payload of an FPM frame is one or more netlink messages in the
 // kernel's rtnetlink format: RTM_NEWROUTE / RTM_DELROUTE (struct rtmsg and
 // RTA_* attributes) and, in nexthop-group mode, RTM_NEWNEXTHOP /
-// RTM_DELNEXTHOP (struct nhmsg and NHA_* attributes). RouteMessage and
+// RTM_DELNEXTHOP (struct nhmsg and NHA_* attributes). Routes are IPv4,
+// IPv6 or MPLS (label switched paths); nexthops may push MPLS labels
+// (RTA_ENCAP / NHA_ENCAP): see mpls.go and feed_mpls.go. RouteMessage and
 // NexthopMessage are those messages as plain values with MarshalBinary and
 // UnmarshalBinary, decoded with mdlayher/netlink's AttributeDecoder; they
 // keep the wire's terms (weights minus one, rtm_table, ...).

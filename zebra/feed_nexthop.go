@@ -22,7 +22,7 @@ func (f *Feed) newNexthop(m *NexthopMessage) error {
 	case a.Blackhole:
 		n.blackhole = true
 	case a.Gateway.IsValid() || a.OutIface != 0:
-		n.gateway, n.ifindex = a.Gateway, a.OutIface
+		n.gateway, n.ifindex, n.labels = a.Gateway, a.OutIface, pathLabels(a.Encap)
 	default:
 		return errEmpty
 	}

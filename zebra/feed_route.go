@@ -36,6 +36,9 @@ func routeKind(t uint8) (k rib.Kind, ok bool) {
 // held, whatever its flags say (IPv6 routes come with NLM_F_CREATE alone,
 // which the kernel would read as "append these nexthops").
 func (f *Feed) newRoute(rm *RouteMessage) error {
+	if rm.Family == FamilyMPLS {
+		return f.newLSP(rm)
+	}
 	key, err := routeKey(rm)
 	if err != nil {
 		return err
@@ -108,6 +111,9 @@ func (f *Feed) skipConnected(key rib.Key, replace bool) {
 // RTA_PRIORITY. It is counted at the end of the frame unless a NEWROUTE for
 // the same key follows in the same frame.
 func (f *Feed) delRoute(rm *RouteMessage) error {
+	if rm.Family == FamilyMPLS {
+		return f.delLSP(rm)
+	}
 	key, err := routeKey(rm)
 	if err != nil {
 		return err
@@ -186,12 +192,13 @@ func (f *Feed) directPaths(rm *RouteMessage) []rib.Path {
 			if !nh.Gateway.IsValid() && nh.Ifindex == 0 {
 				continue
 			}
-			paths = append(paths, rib.Path{Gateway: nh.Gateway, Ifindex: nh.Ifindex, Weight: f.weight(nh.Hops)})
+			paths = append(paths, rib.Path{Gateway: nh.Gateway, Ifindex: nh.Ifindex, Weight: f.weight(nh.Hops),
+				Labels: pathLabels(nh.Encap)})
 		}
 		return paths
 	}
 	if a.Gateway.IsValid() || a.OutIface != 0 {
-		return []rib.Path{{Gateway: a.Gateway, Ifindex: a.OutIface, Weight: 1}}
+		return []rib.Path{{Gateway: a.Gateway, Ifindex: a.OutIface, Weight: 1, Labels: pathLabels(a.Encap)}}
 	}
 	return nil
 }

@@ -271,12 +271,12 @@ func TestFeedMasksPrefix(t *testing.T) {
 func TestFeedSkipsBadMessages(t *testing.T) {
 	r := newFeedRun(t, Options{})
 	good := newRoute(254, "192.0.2.0/24", RouteAttributes{OutIface: 2})
-	mpls := newRoute(254, "192.0.2.0/24", RouteAttributes{})
-	mpls.Route.Family = FamilyMPLS
-	mpls.Route.Attributes.Dst = netip.Addr{}
+	ipmr := newRoute(254, "192.0.2.0/24", RouteAttributes{})
+	ipmr.Route.Family = 128 // RTNL_FAMILY_IPMR: a multicast route
+	ipmr.Route.Attributes.Dst = netip.Addr{}
 
 	payload := msgs(t, good)
-	// An RTM_NEWNEIGH (28), an MPLS route, a route with a bad attribute.
+	// An RTM_NEWNEIGH (28), a multicast route, a route with a bad attribute.
 	neigh := []byte{
 		0x14, 0x00, 0x00, 0x00, // nlmsg_len 20
 		0x1c, 0x00, 0x01, 0x00, // RTM_NEWNEIGH, NLM_F_REQUEST
@@ -287,7 +287,7 @@ func TestFeedSkipsBadMessages(t *testing.T) {
 	bad := msgs(t, newRoute(254, "198.51.100.0/24", RouteAttributes{OutIface: 3}))
 	bad[16+12+2] = 0x09 // RTA_DST becomes RTA_MULTIPATH holding 4 bytes: a short rtnexthop
 	payload = append(payload, neigh...)
-	payload = append(payload, msgs(t, mpls)...)
+	payload = append(payload, msgs(t, ipmr)...)
 	payload = append(payload, bad...)
 	payload = append(payload, msgs(t, newRoute(254, "203.0.113.0/24", RouteAttributes{OutIface: 4}))...)
 

@@ -86,7 +86,10 @@ func sortedRoutes(m map[rib.Key]rib.Route) []rib.Route {
 		if c := a.Prefix.Addr().Compare(b.Prefix.Addr()); c != 0 {
 			return c
 		}
-		return a.Prefix.Bits() - b.Prefix.Bits()
+		if d := a.Prefix.Bits() - b.Prefix.Bits(); d != 0 {
+			return d
+		}
+		return int(a.Label) - int(b.Label) // LSPs
 	})
 	return rs
 }

@@ -39,6 +39,10 @@ func FuzzRouteMessage(f *testing.F) {
 			f.Add(nm.Data)
 		}
 	}
+	routes, _, _ := mplsSeeds(f)
+	for _, b := range routes {
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var m RouteMessage
 		if err := m.UnmarshalBinary(b); err != nil {
@@ -64,6 +68,10 @@ func FuzzNexthopMessage(f *testing.F) {
 		if nm.Header.Type == TypeNewNexthop || nm.Header.Type == TypeDelNexthop {
 			f.Add(nm.Data)
 		}
+	}
+	_, nhs, _ := mplsSeeds(f)
+	for _, b := range nhs {
+		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var m NexthopMessage
@@ -95,6 +103,8 @@ func FuzzPayload(f *testing.F) {
 			f.Add(rec.Frame.Payload)
 		}
 	}
+	_, _, mpls := mplsSeeds(f)
+	f.Add(mpls)
 	for _, rec := range readCapture(f, "cases_nhg.bin") {
 		if ms, _ := UnmarshalMessages(rec.Frame.Payload); len(ms) > 0 && ms[0].Nexthop != nil {
 			nexthops = append(nexthops, rec.Frame.Payload)

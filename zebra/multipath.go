@@ -26,11 +26,12 @@ func unmarshalMultipath(family uint8, b []byte) ([]NextHop, error) {
 		if err != nil {
 			return nil, err
 		}
+		var enc encap
 		for ad.Next() {
 			switch ad.Type() {
 			case rtaGateway:
 				ad.Do(func(b []byte) (err error) {
-					nh.Gateway, err = decodeAddr(family, b)
+					nh.Gateway, err = decodeGateway(family, b)
 					return err
 				})
 			case rtaVia:
@@ -38,9 +39,15 @@ func unmarshalMultipath(family uint8, b []byte) ([]NextHop, error) {
 					nh.Gateway, err = decodeVia(b)
 					return err
 				})
+			default:
+				decodeLabelAttr(ad, &enc, &nh.NewDst)
 			}
 		}
 		if err := ad.Err(); err != nil {
+			return nil, err
+		}
+		nh.EncapType = enc.typ
+		if nh.Encap, err = enc.labels(); err != nil {
 			return nil, err
 		}
 		nhs = append(nhs, nh)
@@ -54,6 +61,14 @@ func marshalMultipath(family uint8, nhs []NextHop) ([]byte, error) {
 	var b []byte
 	for _, nh := range nhs {
 		ae := netlink.NewAttributeEncoder()
+		// zebra writes the labels before the gateway
+		// (_netlink_route_build_multipath).
+		if err := encodeLabels(ae, rtaEncapType, rtaEncap, nh.EncapType, nh.Encap); err != nil {
+			return nil, err
+		}
+		if len(nh.NewDst) > 0 {
+			ae.Bytes(rtaNewDst, encodeLabelStack(nh.NewDst))
+		}
 		if nh.Gateway.IsValid() {
 			encodeGateway(ae, family, nh.Gateway)
 		}

@@ -29,6 +29,8 @@ type NexthopAttributes struct {
 	Blackhole bool          // NHA_BLACKHOLE
 	OutIface  uint32        // NHA_OIF: Linux ifindex
 	Gateway   netip.Addr    // NHA_GATEWAY
+	EncapType uint16        // NHA_ENCAP_TYPE: EncapMPLS, or another type this package ignores
+	Encap     []LSE         // NHA_ENCAP's MPLS_IPTUNNEL_DST when EncapType is EncapMPLS: the labels pushed
 }
 
 // GroupMember is one struct nexthop_grp of NHA_GROUP.
@@ -59,10 +61,18 @@ func (m NexthopMessage) MarshalBinary() ([]byte, error) {
 	}
 	ae.Flag(nhaBlackhole, a.Blackhole)
 	if a.Gateway.IsValid() {
-		ae.Do(nhaGateway, func() ([]byte, error) { return encodeAddr(m.Family, a.Gateway) })
+		ae.Do(nhaGateway, func() ([]byte, error) {
+			if m.Family == FamilyUnspec { // see UnmarshalBinary
+				return a.Gateway.AsSlice(), nil
+			}
+			return encodeAddr(m.Family, a.Gateway)
+		})
 	}
 	if a.OutIface != 0 {
 		ae.Uint32(nhaOif, a.OutIface)
+	}
+	if err := encodeLabels(ae, nhaEncapType, nhaEncap, a.EncapType, a.Encap); err != nil {
+		return nil, err
 	}
 	attrs, err := ae.Encode()
 	if err != nil {
@@ -95,6 +105,7 @@ func (m *NexthopMessage) UnmarshalBinary(b []byte) error {
 		return err
 	}
 	a := &m.Attributes
+	var enc encap
 	for ad.Next() {
 		switch ad.Type() {
 		case nhaID:
@@ -110,12 +121,31 @@ func (m *NexthopMessage) UnmarshalBinary(b []byte) error {
 			a.OutIface = ad.Uint32()
 		case nhaGateway:
 			ad.Do(func(b []byte) (err error) {
+				if m.Family == FamilyUnspec {
+					// FRR 8.4 sends some labelled nexthops with nh_family
+					// AF_UNSPEC (an nhg_hash_entry whose afi stayed
+					// AFI_UNSPEC): the length tells the family.
+					a.Gateway, err = decodeAddrByLen(b)
+					return err
+				}
 				a.Gateway, err = decodeAddr(m.Family, b)
 				return err
 			})
+		case nhaEncapType:
+			enc.typ = ad.Uint16()
+		case nhaEncap:
+			ad.Do(func(b []byte) error {
+				enc.raw, enc.set = b, true
+				return nil
+			})
 		}
 	}
-	return ad.Err()
+	if err := ad.Err(); err != nil {
+		return err
+	}
+	a.EncapType = enc.typ
+	a.Encap, err = enc.labels()
+	return err
 }
 
 // unmarshalGroup decodes NHA_GROUP, an array of struct nexthop_grp.

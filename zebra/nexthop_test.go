@@ -144,8 +144,10 @@ func TestNexthopMessageUnmarshalErrors(t *testing.T) {
 			err:  errGroupLen,
 		},
 		{
-			name: "gateway in a group message",
-			in:   cat(nhmsg(0), []byte{0x08, 0x00, 0x06, 0x00, 10, 0, 0, 1}),
+			// AF_UNSPEC with a 4- or 16-byte gateway is what FRR 8.4 sends
+			// for some labelled nexthops (TestNexthopMessageUnspecFamily).
+			name: "AF_UNSPEC message with a 5-byte gateway",
+			in:   cat(nhmsg(0), []byte{0x09, 0x00, 0x06, 0x00, 10, 0, 0, 1, 1, 0, 0, 0}),
 			err:  errAddrLen,
 		},
 		{

@@ -13,6 +13,7 @@ type nexthop struct {
 	gateway   netip.Addr
 	ifindex   uint32
 	blackhole bool
+	labels    rib.Labels // NHA_ENCAP: the label stack pushed
 	group     []member
 }
 
@@ -23,7 +24,7 @@ type member struct {
 }
 
 func (n *nexthop) equal(o *nexthop) bool {
-	return n.gateway == o.gateway && n.ifindex == o.ifindex && n.blackhole == o.blackhole &&
+	return n.gateway == o.gateway && n.ifindex == o.ifindex && n.blackhole == o.blackhole && n.labels == o.labels &&
 		(n.group == nil) == (o.group == nil) && slices.Equal(n.group, o.group)
 }
 
@@ -135,7 +136,7 @@ func (t *nexthopTable) resolve(id uint32) (kind rib.Kind, paths []rib.Path, ok b
 	case n.group == nil && n.blackhole:
 		return rib.Blackhole, nil, true
 	case n.group == nil:
-		return rib.Unicast, []rib.Path{{Gateway: n.gateway, Ifindex: n.ifindex, Weight: 1}}, true
+		return rib.Unicast, []rib.Path{{Gateway: n.gateway, Ifindex: n.ifindex, Weight: 1, Labels: n.labels}}, true
 	case len(n.group) == 0:
 		return 0, nil, false
 	}
@@ -150,7 +151,7 @@ func (t *nexthopTable) resolve(id uint32) (kind rib.Kind, paths []rib.Path, ok b
 		}
 		// A single nexthop has weight 1, so the member's weight is the
 		// path's.
-		paths = append(paths, rib.Path{Gateway: mn.gateway, Ifindex: mn.ifindex, Weight: m.weight})
+		paths = append(paths, rib.Path{Gateway: mn.gateway, Ifindex: mn.ifindex, Weight: m.weight, Labels: mn.labels})
 	}
 	return rib.Unicast, paths, true
 }

@@ -51,7 +51,8 @@ type NotifierOptions struct {
 //
 // Results are merged per route while they wait, so memory is bounded by
 // the table. Only FRR's routes of the main table are notified, and not
-// kernel routes, which zebra does not install.
+// kernel routes, which zebra does not install, nor LSPs, which FRR reads
+// no notifications for.
 type Notifier struct {
 	send  Sender
 	log   *slog.Logger
@@ -96,7 +97,7 @@ func (n *Notifier) Stats() NotifierStats {
 // Result records what the dataplane did with r: err is nil when r is
 // installed. It never blocks.
 func (n *Notifier) Result(r *rib.Route, err error) {
-	if r == nil || r.Source != rib.SourceFRR || r.Table != TableMain || r.Protocol == ProtoKernel {
+	if r == nil || r.Source != rib.SourceFRR || r.Table != TableMain || r.Protocol == ProtoKernel || r.IsLSP() {
 		return
 	}
 	n.mu.Lock()

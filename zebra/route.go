@@ -12,7 +12,7 @@ import (
 // struct rtmsg and the attributes zebra sends. Values are kept as on the
 // wire; Prefix and TableID interpret them.
 type RouteMessage struct {
-	Family    uint8  // rtm_family: FamilyInet or FamilyInet6
+	Family    uint8  // rtm_family: FamilyInet, FamilyInet6 or FamilyMPLS
 	DstLength uint8  // rtm_dst_len
 	SrcLength uint8  // rtm_src_len: non-zero only for source-specific routes
 	Tos       uint8  // rtm_tos
@@ -35,6 +35,12 @@ type RouteAttributes struct {
 	Table     uint32     // RTA_TABLE
 	NexthopID uint32     // RTA_NH_ID: nexthop-group mode
 	Multipath []NextHop  // RTA_MULTIPATH
+
+	// MPLS (see mpls.go).
+	InLabel   LSE    // RTA_DST of an MPLS route: the incoming label
+	NewDst    []LSE  // RTA_NEWDST of an MPLS route: the labels it swaps to; absent: pop
+	EncapType uint16 // RTA_ENCAP_TYPE: EncapMPLS, or another type this package ignores
+	Encap     []LSE  // RTA_ENCAP's MPLS_IPTUNNEL_DST when EncapType is EncapMPLS: the labels pushed
 }
 
 // NextHop is one struct rtnexthop of RTA_MULTIPATH and its attributes.
@@ -43,6 +49,10 @@ type NextHop struct {
 	Hops    uint8  // rtnh_hops: the weight minus one (the legacy module sends the weight)
 	Ifindex uint32 // rtnh_ifindex: Linux ifindex
 	Gateway netip.Addr
+
+	NewDst    []LSE  // RTA_NEWDST (MPLS routes)
+	EncapType uint16 // RTA_ENCAP_TYPE
+	Encap     []LSE  // RTA_ENCAP's MPLS_IPTUNNEL_DST when EncapType is EncapMPLS
 }
 
 // TableID is the route's table: RTA_TABLE when present, else rtm_table.
@@ -81,6 +91,9 @@ func (m RouteMessage) MarshalBinary() ([]byte, error) {
 	if a.Dst.IsValid() {
 		ae.Do(rtaDst, func() ([]byte, error) { return encodeAddr(m.Family, a.Dst) })
 	}
+	if a.InLabel != 0 {
+		ae.Bytes(rtaDst, encodeLabelStack([]LSE{a.InLabel}))
+	}
 	if a.Priority != 0 {
 		ae.Uint32(rtaPriority, a.Priority)
 	}
@@ -89,6 +102,12 @@ func (m RouteMessage) MarshalBinary() ([]byte, error) {
 	}
 	if a.NexthopID != 0 {
 		ae.Uint32(rtaNHID, a.NexthopID)
+	}
+	if err := encodeLabels(ae, rtaEncapType, rtaEncap, a.EncapType, a.Encap); err != nil {
+		return nil, err
+	}
+	if len(a.NewDst) > 0 {
+		ae.Bytes(rtaNewDst, encodeLabelStack(a.NewDst))
 	}
 	if a.Gateway.IsValid() {
 		encodeGateway(ae, m.Family, a.Gateway)
@@ -113,7 +132,7 @@ func (m RouteMessage) MarshalBinary() ([]byte, error) {
 }
 
 // UnmarshalBinary decodes the body of a route message. Families other than
-// IPv4 and IPv6 (MPLS) are reported as unsupported.
+// IPv4, IPv6 and MPLS are reported as unsupported.
 func (m *RouteMessage) UnmarshalBinary(b []byte) error {
 	if len(b) < sizeofRtmsg {
 		return fmt.Errorf("%w: rtmsg of %d bytes", errShort, len(b))
@@ -129,7 +148,7 @@ func (m *RouteMessage) UnmarshalBinary(b []byte) error {
 		Type:      b[7],
 		Flags:     nlenc.Uint32(b[8:12]),
 	}
-	if addrLen(m.Family) == 0 {
+	if addrLen(m.Family) == 0 && m.Family != FamilyMPLS {
 		return fmt.Errorf("%w: route family %d", errUnsupported, m.Family)
 	}
 	ad, err := netlink.NewAttributeDecoder(b[sizeofRtmsg:])
@@ -137,16 +156,21 @@ func (m *RouteMessage) UnmarshalBinary(b []byte) error {
 		return err
 	}
 	a := &m.Attributes
+	var enc encap
 	for ad.Next() {
 		switch ad.Type() {
 		case rtaDst:
 			ad.Do(func(b []byte) (err error) {
+				if m.Family == FamilyMPLS {
+					a.InLabel, err = decodeInLabel(b)
+					return err
+				}
 				a.Dst, err = decodeAddr(m.Family, b)
 				return err
 			})
 		case rtaGateway:
 			ad.Do(func(b []byte) (err error) {
-				a.Gateway, err = decodeAddr(m.Family, b)
+				a.Gateway, err = decodeGateway(m.Family, b)
 				return err
 			})
 		case rtaVia:
@@ -167,7 +191,14 @@ func (m *RouteMessage) UnmarshalBinary(b []byte) error {
 				a.Multipath, err = unmarshalMultipath(m.Family, b)
 				return err
 			})
+		default:
+			decodeLabelAttr(ad, &enc, &a.NewDst)
 		}
 	}
-	return ad.Err()
+	if err := ad.Err(); err != nil {
+		return err
+	}
+	a.EncapType = enc.typ
+	a.Encap, err = enc.labels()
+	return err
 }

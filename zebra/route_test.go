@@ -229,7 +229,7 @@ func TestRouteMessageUnmarshalErrors(t *testing.T) {
 	}{
 		{name: "empty", in: nil, err: errShort},
 		{name: "short rtmsg", in: rtmsg(2, 24)[:11], err: errShort},
-		{name: "MPLS", in: rtmsg(28, 20), err: errUnsupported},
+		{name: "RTNL_FAMILY_IPMR", in: rtmsg(128, 32), err: errUnsupported},
 		{name: "AF_UNSPEC", in: rtmsg(0, 0), err: errUnsupported},
 		{
 			name: "IPv6 RTA_DST in an IPv4 route",

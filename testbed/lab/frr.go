@@ -20,7 +20,30 @@ type FRROptions struct {
 	// Statics are staticd's configuration lines (ip route ...), so they
 	// survive a restart of the daemons.
 	Statics []string
+	// FakeKernelMPLS runs zebra where /proc/sys/net/mpls exists (an empty
+	// directory in zebra's own mount namespace; see fakeMPLS), so that it
+	// enables MPLS on a kernel without mpls_router and accepts `mpls lsp`
+	// and labelled routes. The kernel still refuses to install them, so
+	// zebra's dataplane does not hand them to dplane_fpm_nl as they
+	// change: they reach FPM when zebra replays on a new connection.
+	FakeKernelMPLS bool
 }
+
+// fakeMPLS is a shell script that runs its arguments with
+// /proc/sys/net/mpls present: FRR's mpls_kernel_init only stats that
+// path. The rest of /proc/sys/net is bound back in, so zebra reads the
+// real sysctls of its namespace.
+const fakeMPLS = `set -e
+f=$(mktemp -d)
+mount -t tmpfs lcpfib-fake-mpls "$f"
+for d in /proc/sys/net/*; do
+  n=$(basename "$d")
+  if [ -d "$d" ]; then mkdir "$f/$n"; else touch "$f/$n"; fi
+  mount --bind "$d" "$f/$n"
+done
+mkdir -p "$f/mpls"
+mount --bind "$f" /proc/sys/net
+exec "$@"`
 
 // FRR is zebra and staticd running in a lab's router namespace.
 type FRR struct {
@@ -78,7 +101,11 @@ func StartFRR(ns *Netns, dir string, o FRROptions) (*FRR, error) {
 		append([]string{"/usr/lib/frr/zebra", "-M", "dplane_fpm_nl"}, common("zebra")...),
 		append([]string{"/usr/lib/frr/staticd"}, common("staticd")...),
 	}
-	for _, d := range daemons {
+	names := []string{"zebra", "staticd"}
+	if o.FakeKernelMPLS {
+		daemons[0] = append([]string{"unshare", "--mount", "sh", "-c", fakeMPLS, "sh"}, daemons[0]...)
+	}
+	for i, d := range daemons {
 		cmd := exec.Command("ip", append([]string{"netns", "exec", ns.Router}, d...)...)
 		if o.Log != nil {
 			cmd.Stdout, cmd.Stderr = o.Log, o.Log
@@ -88,7 +115,7 @@ func StartFRR(ns *Netns, dir string, o FRROptions) (*FRR, error) {
 			return nil, fmt.Errorf("starting %s: %w", d[0], err)
 		}
 		f.procs = append(f.procs, cmd)
-		name := filepath.Base(d[0])
+		name := names[i]
 		if err := f.waitVty(name, 10*time.Second); err != nil {
 			f.Stop()
 			return nil, err
