@@ -443,3 +443,25 @@ func TestFeedReplayMax(t *testing.T) {
 		t.Fatalf("counters %+v", c)
 	}
 }
+
+// TestFeedReusedNexthopID: zebra withdraws a nexthop and later gives its id
+// to a different one (ids are not stable). Nothing of the old nexthop may
+// stick to the id: a route naming it gets the new gateway, and the route
+// that used the old one stays withdrawn until zebra sends it again.
+func TestFeedReusedNexthopID(t *testing.T) {
+	r := newFeedRun(t, Options{})
+	r.mustFrame(newNH(7, NexthopAttributes{Gateway: addr("10.0.0.2"), OutIface: 2}))
+	r.mustFrame(newRoute(254, "192.0.2.0/24", RouteAttributes{NexthopID: 7}))
+	r.mustFrame(delNH(7))
+	r.want()
+	r.mustFrame(newNH(7, NexthopAttributes{Gateway: addr("10.0.1.9"), OutIface: 3}))
+	r.want() // the id came back, the route did not
+	r.mustFrame(newRoute(254, "198.51.100.0/24", RouteAttributes{NexthopID: 7}))
+	r.want(uni(254, "198.51.100.0/24", 186, via("10.0.1.9", 3)))
+	// Reused as a group with weights (UCMP).
+	r.mustFrame(newNH(8, NexthopAttributes{Gateway: addr("10.0.0.3"), OutIface: 2}))
+	r.mustFrame(delNH(7))
+	r.mustFrame(newNH(7, NexthopAttributes{Group: []GroupMember{{ID: 8, Weight: 4}}}))
+	r.mustFrame(newRoute(254, "198.51.100.0/24", RouteAttributes{NexthopID: 7}))
+	r.want(uni(254, "198.51.100.0/24", 186, weighted(via("10.0.0.3", 2), 5)))
+}
