@@ -215,6 +215,10 @@ func (r *RIB) apply(s *state, u Update) {
 	}
 }
 
+// drainUpdates bounds how many queued updates are applied in a row before
+// the dataplane is served again.
+const drainUpdates = 8
+
 // Run owns the desired state until ctx is done.
 func (r *RIB) Run(ctx context.Context) error {
 	s := newState(r.rank, r.expect, r.renew)
@@ -223,8 +227,11 @@ func (r *RIB) Run(ctx context.Context) error {
 		select {
 		case u := <-r.in:
 			r.apply(s, u)
-		drain: // apply whatever else is queued before serving the dataplane
-			for {
+			// Apply a few more queued updates at once (cheaper than a
+			// select each), but not so many that the dataplane starves
+			// while a daemon sends a whole table.
+		drain:
+			for range drainUpdates {
 				select {
 				case u := <-r.in:
 					r.apply(s, u)

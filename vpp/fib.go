@@ -23,16 +23,24 @@ type Entry struct {
 // DumpRoutes returns the entries of one VPP table and address family.
 func DumpRoutes(ctx context.Context, conn api.Connection, table uint32, ip6 bool, timeout time.Duration) ([]Entry, error) {
 	var out []Entry
+	err := WalkRoutes(ctx, conn, table, ip6, timeout, func(e Entry) error {
+		out = append(out, e)
+		return nil
+	})
+	return out, err
+}
+
+// WalkRoutes calls each for every entry of one VPP table and address
+// family, as VPP streams them, without collecting them.
+func WalkRoutes(ctx context.Context, conn api.Connection, table uint32, ip6 bool, timeout time.Duration, each func(Entry) error) error {
 	req := &ip.IPRouteV2Dump{Table: ip.IPTable{TableID: table, IsIP6: ip6}}
-	err := Dump(ctx, conn, req, timeout, func(m api.Message) error {
+	return Dump(ctx, conn, req, timeout, func(m api.Message) error {
 		d, ok := m.(*ip.IPRouteV2Details)
 		if !ok {
 			return fmt.Errorf("ip_route_v2_dump: unexpected %s", m.GetMessageName())
 		}
-		out = append(out, Entry{Table: d.Route.TableID, Prefix: FromPrefix(d.Route.Prefix), Source: d.Route.Src, Paths: d.Route.Paths})
-		return nil
+		return each(Entry{Table: d.Route.TableID, Prefix: FromPrefix(d.Route.Prefix), Source: d.Route.Src, Paths: d.Route.Paths})
 	})
-	return out, err
 }
 
 // Sources returns VPP's FIB sources by name ("API", "interface", ...) with

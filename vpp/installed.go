@@ -124,15 +124,19 @@ func loadInstalled(ctx context.Context, conn api.Connection, timeout time.Durati
 	}
 	out := map[rib.Key]uint64{}
 	for t := range tables {
-		es, err := DumpRoutes(ctx, conn, t.id, t.ip6, timeout)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, e := range es {
+		err := WalkRoutes(ctx, conn, t.id, t.ip6, dumpTimeout(timeout), func(e Entry) error {
 			if e.Source == apiSrc {
 				out[rib.Key{Table: linuxTable(e.Table), Prefix: e.Prefix}] = digest(e.Paths)
 			}
+			return nil
+		})
+		if err != nil {
+			return nil, nil, err
 		}
 	}
 	return out, tables, nil
 }
+
+// dumpTimeout is the per-reply deadline of a FIB dump: VPP may take a while
+// to start streaming a table of a million routes.
+func dumpTimeout(timeout time.Duration) time.Duration { return max(timeout, time.Minute) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/sirupsen/logrus"
 	"go.fd.io/govpp/adapter/socketclient"
@@ -86,10 +87,13 @@ func run(ctx context.Context, cfg *Config, log *slog.Logger) error {
 }
 
 // quietGoVPP keeps GoVPP's own logrus output to warnings; lcpfib logs what
-// matters itself.
+// matters itself. It also lets a reply wait up to 5 s (GoVPP's default is
+// 100 ms) for room in a busy stream's buffer before GoVPP drops it: a
+// dropped reply is a lost route in a FIB dump or a request that times out.
 func quietGoVPP() {
 	l := logrus.New()
 	l.SetLevel(logrus.WarnLevel)
 	core.SetLogger(l)
 	socketclient.SetLogger(l)
+	core.ReplyChannelTimeout = 5 * time.Second
 }
