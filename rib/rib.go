@@ -208,10 +208,10 @@ func (r *RIB) apply(s *state, u Update) {
 	s.apply(u, time.Now())
 	switch u.Resync {
 	case ResyncBegin:
-		r.log.Info("replay started: routes kept, marked stale", "source", u.Source, "routes", len(s.entries))
+		r.log.Info("replay started: routes kept, marked stale", "source", u.Source, "routes", s.routes)
 	case ResyncEnd:
 		r.log.Info("replay complete: stale routes swept", "source", u.Source,
-			"swept", s.stats.Swept-swept, "took", s.stats.LastResync, "routes", len(s.entries))
+			"swept", s.stats.Swept-swept, "took", s.stats.LastResync, "routes", s.routes)
 	}
 }
 
@@ -250,7 +250,7 @@ func (r *RIB) Run(ctx context.Context) error {
 			r.log.Info("adopted routes the dataplane holds", "routes", len(keys), "orphans", len(s.orphans))
 		case keys := <-r.retry:
 			for _, k := range keys {
-				s.markDirty(k)
+				s.markDirty(k.Pack())
 			}
 		case ch := <-r.stats:
 			ch <- s.statsNow()
@@ -263,7 +263,7 @@ func (r *RIB) Run(ctx context.Context) error {
 			case parked.reply <- cs:
 			case <-parked.ctx.Done(): // the caller gave up: keep its changes
 				for _, c := range cs {
-					s.markDirty(c.Key)
+					s.markDirty(c.Key.Pack())
 				}
 			}
 			parked = nil

@@ -5,27 +5,104 @@ import (
 	"time"
 )
 
-// stored is a source's route with the replay generation that last renewed
-// it.
-type stored struct {
-	Route
-	gen uint32
+// sroute is one source's route as the state stores it: 16 bytes, its paths
+// interned (see pathSet).
+type sroute struct {
+	paths    pathSet
+	gen      uint32 // the replay generation that last renewed it
+	kind     Kind
+	source   Source // 0: none (an empty slot)
+	protocol uint8
 }
 
-// entry holds what each source wants for one key.
+// entry is everything about one key. It is a map value, not a pointer:
+// one slot per route and nothing else for the common single-source case.
 type entry struct {
-	routes []stored // at most one per source, in no particular order
+	first sroute    // the first source's route, if any
+	more  *[]sroute // further sources' routes (two daemons announcing one key)
+	dirty bool      // queued in state.order for the dataplane
 }
 
-// best returns the winning route by source rank.
-func (e *entry) best(rank map[Source]int) *Route {
-	var win *Route
-	for i := range e.routes {
-		if win == nil || rankOf(rank, e.routes[i].Source) < rankOf(rank, win.Source) {
-			win = &e.routes[i].Route
+func (e *entry) empty() bool { return e.first.source == 0 && e.more == nil }
+
+// find returns the source's route, or nil.
+func (e *entry) find(src Source) *sroute {
+	if e.first.source == src {
+		return &e.first
+	}
+	if e.more != nil {
+		for i := range *e.more {
+			if (*e.more)[i].source == src {
+				return &(*e.more)[i]
+			}
+		}
+	}
+	return nil
+}
+
+// best returns the winning route by source rank, or nil.
+func (e *entry) best(rank map[Source]int) *sroute {
+	var win *sroute
+	consider := func(r *sroute) {
+		if r.source != 0 && (win == nil || rankOf(rank, r.source) < rankOf(rank, win.source)) {
+			win = r
+		}
+	}
+	consider(&e.first)
+	if e.more != nil {
+		for i := range *e.more {
+			consider(&(*e.more)[i])
 		}
 	}
 	return win
+}
+
+// put stores r in place of the same source's route, or adds it.
+func (e *entry) put(r sroute) {
+	if old := e.find(r.source); old != nil {
+		*old = r
+		return
+	}
+	if e.first.source == 0 {
+		e.first = r
+		return
+	}
+	if e.more == nil {
+		e.more = &[]sroute{}
+	}
+	*e.more = append(*e.more, r)
+}
+
+// remove drops the source's route.
+func (e *entry) remove(src Source) {
+	if e.first.source == src {
+		e.first = sroute{}
+		if e.more != nil {
+			e.first = (*e.more)[len(*e.more)-1]
+			*e.more = (*e.more)[:len(*e.more)-1]
+		}
+	} else if e.more != nil {
+		*e.more = slices.DeleteFunc(*e.more, func(r sroute) bool { return r.source == src })
+	}
+	if e.more != nil && len(*e.more) == 0 {
+		e.more = nil
+	}
+}
+
+// each calls fn for every source's route.
+func (e *entry) each(fn func(*sroute)) {
+	if e.first.source != 0 {
+		fn(&e.first)
+	}
+	if e.more != nil {
+		for i := range *e.more {
+			fn(&(*e.more)[i])
+		}
+	}
+}
+
+func (r *sroute) route(k Key) Route {
+	return Route{Key: k, Kind: r.kind, Source: r.source, Protocol: r.protocol, Paths: r.paths.paths()}
 }
 
 func rankOf(rank map[Source]int, s Source) int {
@@ -45,26 +122,31 @@ type replay struct {
 }
 
 // state is the desired RIB; it is owned by RIB.Run and never shared.
+//
+// Memory is what a full table costs, so the map is keyed by Packed keys
+// (no pointers for the collector to scan) and holds entries by value with
+// interned path sets, and the dirty set is a flag in the entry plus a
+// queue of keys.
 type state struct {
 	rank    map[Source]int
 	expect  []Source
 	renew   bool
-	entries map[Key]*entry
-	dirty   map[Key]struct{}
-	order   []Key // dirty keys in the order they became dirty
+	entries map[Packed]entry
+	routes  int      // entries with at least one route
+	order   []Packed // dirty keys in the order they became dirty
 	replays map[Source]*replay
 	// orphans are keys the dataplane holds on lcpfib's behalf that no
 	// source has asked for (yet): what an earlier lcpfib programmed. They
 	// are withdrawn once every expected source has completed a replay.
-	orphans map[Key]struct{}
+	orphans map[Packed]struct{}
 	stats   Stats
 }
 
 func newState(rank map[Source]int, expect []Source, renew bool) *state {
 	return &state{
 		rank: rank, expect: expect, renew: renew,
-		entries: make(map[Key]*entry), dirty: make(map[Key]struct{}),
-		replays: make(map[Source]*replay), orphans: make(map[Key]struct{}),
+		entries: make(map[Packed]entry),
+		replays: make(map[Source]*replay), orphans: make(map[Packed]struct{}),
 	}
 }
 
@@ -94,7 +176,7 @@ func (s *state) apply(u Update, now time.Time) {
 	}
 	for _, k := range u.Del {
 		k.Prefix = k.Prefix.Masked()
-		s.del(u.Source, k)
+		s.del(u.Source, k.Pack())
 	}
 	if u.Resync == ResyncEnd && rp.active {
 		s.sweep(u.Source, rp)
@@ -108,67 +190,90 @@ func (s *state) apply(u Update, now time.Time) {
 // business, unless renew says the dataplane wants to hear of it anyway
 // (to tell a replaying daemon it is installed).
 func (s *state) set(rt Route, gen uint32, renew bool) {
-	delete(s.orphans, rt.Key)
-	e := s.entries[rt.Key]
-	if e == nil {
-		e = &entry{}
-		s.entries[rt.Key] = e
+	pk := rt.Key.Pack()
+	delete(s.orphans, pk)
+	e, had := s.entries[pk]
+	if !had || e.empty() {
+		s.routes++
 	}
+	nr := sroute{paths: internPaths(rt.Paths), gen: gen, kind: rt.Kind, source: rt.Source, protocol: rt.Protocol}
 	before := e.best(s.rank)
-	i := slices.IndexFunc(e.routes, func(r stored) bool { return r.Source == rt.Source })
-	if i >= 0 {
-		same := e.routes[i].Route.Equal(rt) && e.routes[i].Protocol == rt.Protocol
-		e.routes[i] = stored{Route: rt, gen: gen}
-		if same {
-			if renew && e.best(s.rank).Source == rt.Source {
-				s.markDirty(rt.Key)
-			}
-			return
+	var beforeSrc Source
+	if before != nil {
+		beforeSrc = before.source
+	}
+	old := e.find(rt.Source)
+	same := old != nil && old.paths == nr.paths && old.kind == nr.kind && old.protocol == nr.protocol
+	e.put(nr)
+	winner := e.best(s.rank).source
+	switch {
+	case same:
+		if renew && winner == rt.Source {
+			s.mark(&e, pk)
 		}
-	} else {
-		e.routes = append(e.routes, stored{Route: rt, gen: gen})
+	case beforeSrc == 0 || beforeSrc == rt.Source || winner == rt.Source:
+		s.mark(&e, pk)
 	}
-	if before == nil || before.Source == rt.Source || e.best(s.rank).Source == rt.Source {
-		s.markDirty(rt.Key)
-	}
+	s.entries[pk] = e
 }
 
-func (s *state) del(src Source, k Key) bool {
-	e := s.entries[k]
-	if e == nil {
+// del withdraws a source's route.
+func (s *state) del(src Source, pk Packed) bool {
+	e, ok := s.entries[pk]
+	if !ok || e.find(src) == nil {
 		return false
 	}
-	i := slices.IndexFunc(e.routes, func(r stored) bool { return r.Source == src })
-	if i < 0 {
-		return false
-	}
-	wasBest := e.best(s.rank).Source == src
-	e.routes = slices.Delete(e.routes, i, i+1)
-	if len(e.routes) == 0 {
-		delete(s.entries, k)
+	wasBest := e.best(s.rank).source == src
+	e.remove(src)
+	if e.empty() {
+		s.routes--
 	}
 	if wasBest {
-		s.markDirty(k)
+		s.mark(&e, pk)
 	}
+	s.store(pk, e)
 	return true
+}
+
+// store writes e back, or forgets the key once nothing refers to it.
+func (s *state) store(pk Packed, e entry) {
+	if e.empty() && !e.dirty {
+		delete(s.entries, pk)
+		return
+	}
+	s.entries[pk] = e
+}
+
+// mark queues the key for the dataplane; e is stored by the caller.
+func (s *state) mark(e *entry, pk Packed) {
+	if e.dirty {
+		return
+	}
+	e.dirty = true
+	s.order = append(s.order, pk)
+}
+
+// markDirty queues a key that may not be in the map.
+func (s *state) markDirty(pk Packed) {
+	e := s.entries[pk]
+	s.mark(&e, pk)
+	s.entries[pk] = e
 }
 
 // sweep withdraws the source's routes the replay did not renew, in the
 // tables the replay touched.
 func (s *state) sweep(src Source, rp *replay) {
-	var stale []Key
-	for k, e := range s.entries {
-		if !rp.tables[k.Table] {
+	var stale []Packed
+	for pk, e := range s.entries {
+		if !rp.tables[pk.table] {
 			continue
 		}
-		for _, r := range e.routes {
-			if r.Source == src && r.gen != rp.gen {
-				stale = append(stale, k)
-			}
+		if r := e.find(src); r != nil && r.gen != rp.gen {
+			stale = append(stale, pk)
 		}
 	}
-	for _, k := range stale {
-		s.del(src, k)
+	for _, pk := range stale {
+		s.del(src, pk)
 	}
 	s.stats.Swept += uint64(len(stale))
 	s.stats.LastSwept = len(stale)
@@ -191,10 +296,10 @@ func (s *state) sweepOrphans() {
 			tables[t] = true
 		}
 	}
-	for k := range s.orphans {
-		if tables[k.Table] {
-			s.markDirty(k)
-			delete(s.orphans, k)
+	for pk := range s.orphans {
+		if tables[pk.table] {
+			s.markDirty(pk)
+			delete(s.orphans, pk)
 			s.stats.Swept++
 		}
 	}
@@ -204,42 +309,41 @@ func (s *state) sweepOrphans() {
 // orphans.
 func (s *state) adopt(keys []Key) {
 	for _, k := range keys {
-		if _, ok := s.entries[k]; !ok {
-			s.orphans[k] = struct{}{}
+		pk := k.Pack()
+		if e, ok := s.entries[pk]; !ok || e.empty() {
+			s.orphans[pk] = struct{}{}
 		}
 	}
 	s.sweepOrphans()
 }
 
-func (s *state) markDirty(k Key) {
-	if _, ok := s.dirty[k]; ok {
-		return
-	}
-	s.dirty[k] = struct{}{}
-	s.order = append(s.order, k)
-}
-
 func (s *state) markAll() {
-	for k := range s.entries {
-		s.markDirty(k)
+	for pk, e := range s.entries {
+		if !e.empty() && !e.dirty {
+			e.dirty = true
+			s.order = append(s.order, pk)
+			s.entries[pk] = e
+		}
 	}
 }
 
 func (s *state) pending() int { return len(s.order) }
 
-// take removes up to max keys from the dirty set and returns their current
-// desired route.
+// take removes up to max keys from the dirty queue and returns their
+// current desired route.
 func (s *state) take(max int) []Change {
 	n := min(max, len(s.order))
 	out := make([]Change, n)
-	for i, k := range s.order[:n] {
-		delete(s.dirty, k)
+	for i, pk := range s.order[:n] {
+		e := s.entries[pk]
+		e.dirty = false
+		k := pk.Key()
 		out[i].Key = k
-		if e := s.entries[k]; e != nil {
-			b := *e.best(s.rank)
-			b.Paths = slices.Clone(b.Paths)
-			out[i].Route = &b
+		if b := e.best(s.rank); b != nil {
+			r := b.route(k)
+			out[i].Route = &r
 		}
+		s.store(pk, e)
 	}
 	s.order = s.order[n:]
 	if len(s.order) == 0 {
@@ -249,18 +353,18 @@ func (s *state) take(max int) []Change {
 }
 
 func (s *state) snapshot() []Route {
-	out := make([]Route, 0, len(s.entries))
-	for _, e := range s.entries {
-		b := *e.best(s.rank)
-		b.Paths = slices.Clone(b.Paths)
-		out = append(out, b)
+	out := make([]Route, 0, s.routes)
+	for pk, e := range s.entries {
+		if b := e.best(s.rank); b != nil {
+			out = append(out, b.route(pk.Key()))
+		}
 	}
 	return out
 }
 
 func (s *state) statsNow() Stats {
 	st := s.stats
-	st.Routes = len(s.entries)
+	st.Routes = s.routes
 	st.Pending = len(s.order)
 	st.Orphans = len(s.orphans)
 	for _, rp := range s.replays {

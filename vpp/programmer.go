@@ -220,7 +220,8 @@ func (p *Programmer) session(ctx context.Context, conn *core.Connection) error {
 	p.inst = inst
 	p.mu.Unlock()
 	keys := make([]rib.Key, 0, len(owned))
-	for k := range owned {
+	for pk := range owned {
+		k := pk.Key()
 		keys = append(keys, k)
 	}
 	p.log.Info("read VPP's FIB", "owned_routes", len(owned), "tables", len(tables), "took", time.Since(t0))

@@ -74,7 +74,7 @@ type Feed struct {
 	// State of the current connection, owned by the calling goroutine.
 	conn      uint64
 	nh        nexthopTable
-	routes    map[rib.Key]nhgRoute // routes that name a nexthop id
+	routes    map[rib.Packed]nhgRoute // routes that name a nexthop id
 	held      int                  // of routes, how many wait for their nexthop
 	batch     batch
 	frameDels []rib.Key // DELROUTEs of the current frame not (yet) followed by a NEWROUTE
@@ -113,7 +113,7 @@ func NewFeed(sink Sink, opts Options) *Feed {
 		opts:   opts,
 		log:    log,
 		nh:     newNexthopTable(),
-		routes: make(map[rib.Key]nhgRoute),
+		routes: make(map[rib.Packed]nhgRoute),
 		batch:  newBatch(),
 	}
 }
@@ -176,7 +176,7 @@ func (f *Feed) endReplay(ctx context.Context, timeout bool) error {
 func (f *Feed) resync(conn uint64) {
 	f.conn = conn
 	f.nh = newNexthopTable()
-	f.routes = make(map[rib.Key]nhgRoute)
+	f.routes = make(map[rib.Packed]nhgRoute)
 	f.held = 0
 	f.frameDels = f.frameDels[:0]
 	f.updateGauges()

@@ -205,18 +205,18 @@ func (f *Feed) directPaths(rm *RouteMessage) []rib.Path {
 
 // track records that key names nexthop id.
 func (f *Feed) track(key rib.Key, id uint32, protocol uint8) {
-	r, ok := f.routes[key]
+	r, ok := f.routes[key.Pack()]
 	if ok && r.nhid != id {
 		f.nh.unuse(r.nhid, key)
 	}
 	r.nhid, r.protocol = id, protocol
-	f.routes[key] = r
+	f.routes[key.Pack()] = r
 	f.nh.use(id, key)
 }
 
 // forget drops what is known about a route that names a nexthop id.
 func (f *Feed) forget(key rib.Key) {
-	r, ok := f.routes[key]
+	r, ok := f.routes[key.Pack()]
 	if !ok {
 		return
 	}
@@ -224,7 +224,7 @@ func (f *Feed) forget(key rib.Key) {
 	if r.held {
 		f.held--
 	}
-	delete(f.routes, key)
+	delete(f.routes, key.Pack())
 }
 
 // emit stages a route that names a nexthop id, resolved through the
@@ -232,12 +232,12 @@ func (f *Feed) forget(key rib.Key) {
 // until the nexthop arrives. reemit says the call comes from a nexthop
 // change rather than from a NEWROUTE.
 func (f *Feed) emit(key rib.Key, replace, reemit bool) {
-	r := f.routes[key]
+	r := f.routes[key.Pack()]
 	kind, paths, ok := f.nh.resolve(r.nhid)
 	if !ok {
 		if !r.held {
 			r.held = true
-			f.routes[key] = r
+			f.routes[key.Pack()] = r
 			f.held++
 			f.c.routesHeld.Add(1)
 		}
@@ -249,7 +249,7 @@ func (f *Feed) emit(key rib.Key, replace, reemit bool) {
 	}
 	if r.held {
 		r.held = false
-		f.routes[key] = r
+		f.routes[key.Pack()] = r
 		f.held--
 		f.c.routesReleased.Add(1)
 	}

@@ -33,7 +33,7 @@ func (n *nexthop) equal(o *nexthop) bool {
 type nexthopTable struct {
 	entries  map[uint32]*nexthop
 	groupsOf map[uint32]map[uint32]struct{}  // member id -> groups listing it
-	users    map[uint32]map[rib.Key]struct{} // nexthop id -> routes naming it in RTA_NH_ID
+	users    map[uint32]map[rib.Packed]struct{} // nexthop id -> routes naming it in RTA_NH_ID
 	groups   int                             // entries that are groups
 }
 
@@ -41,7 +41,7 @@ func newNexthopTable() nexthopTable {
 	return nexthopTable{
 		entries:  make(map[uint32]*nexthop),
 		groupsOf: make(map[uint32]map[uint32]struct{}),
-		users:    make(map[uint32]map[rib.Key]struct{}),
+		users:    make(map[uint32]map[rib.Packed]struct{}),
 	}
 }
 
@@ -89,16 +89,16 @@ func (t *nexthopTable) remove(id uint32) *nexthop {
 func (t *nexthopTable) use(id uint32, key rib.Key) {
 	s := t.users[id]
 	if s == nil {
-		s = make(map[rib.Key]struct{})
+		s = make(map[rib.Packed]struct{})
 		t.users[id] = s
 	}
-	s[key] = struct{}{}
+	s[key.Pack()] = struct{}{}
 }
 
 // unuse forgets that the route key names id.
 func (t *nexthopTable) unuse(id uint32, key rib.Key) {
 	if s := t.users[id]; s != nil {
-		delete(s, key)
+		delete(s, key.Pack())
 		if len(s) == 0 {
 			delete(t.users, id)
 		}
@@ -119,7 +119,7 @@ func (t *nexthopTable) dependents(id uint32) []uint32 {
 func (t *nexthopTable) routesOf(id uint32) []rib.Key {
 	keys := make([]rib.Key, 0, len(t.users[id]))
 	for k := range t.users[id] {
-		keys = append(keys, k)
+		keys = append(keys, k.Key())
 	}
 	return keys
 }
