@@ -75,7 +75,7 @@ type Feed struct {
 	conn      uint64
 	nh        nexthopTable
 	routes    map[rib.Packed]nhgRoute // routes that name a nexthop id
-	held      int                  // of routes, how many wait for their nexthop
+	held      int                     // of routes, how many wait for their nexthop
 	batch     batch
 	frameDels []rib.Key // DELROUTEs of the current frame not (yet) followed by a NEWROUTE
 

@@ -32,9 +32,9 @@ func (n *nexthop) equal(o *nexthop) bool {
 // indexes needed to find the routes to re-emit when an entry changes.
 type nexthopTable struct {
 	entries  map[uint32]*nexthop
-	groupsOf map[uint32]map[uint32]struct{}  // member id -> groups listing it
+	groupsOf map[uint32]map[uint32]struct{}     // member id -> groups listing it
 	users    map[uint32]map[rib.Packed]struct{} // nexthop id -> routes naming it in RTA_NH_ID
-	groups   int                             // entries that are groups
+	groups   int                                // entries that are groups
 }
 
 func newNexthopTable() nexthopTable {
