@@ -2,6 +2,8 @@ package zebra
 
 import (
 	"slices"
+
+	"github.com/lcpfib/lcpfib/rib"
 )
 
 // newNexthop handles RTM_NEWNEXTHOP: a nexthop or group is added or
@@ -32,6 +34,11 @@ func (f *Feed) newNexthop(m *NexthopMessage) error {
 			return nil
 		}
 		f.c.nexthopChanges.Add(1)
+	} else if f.held == 0 {
+		// A new id: only held routes can name it (any route naming an
+		// unknown id is held), and there are none. This keeps a new
+		// group from costing a scan of the route index.
+		return nil
 	}
 	f.reemit(a.ID)
 	return nil
@@ -52,7 +59,7 @@ func (f *Feed) deleteNexthop(id uint32) {
 	if f.nh.remove(id) == nil {
 		return
 	}
-	for _, key := range f.nh.routesOf(id) {
+	for _, key := range f.routesOf(id) {
 		f.forget(key)
 		f.batch.del(key)
 		f.c.routesWithdrawn.Add(1)
@@ -74,14 +81,29 @@ func (f *Feed) deleteNexthop(id uint32) {
 
 // reemit emits again the routes that use id directly or through a group.
 func (f *Feed) reemit(id uint32) {
-	for _, nid := range f.nh.dependents(id) {
-		f.reemitRoutes(nid)
+	f.reemitRoutes(f.nh.dependents(id)...)
+}
+
+// reemitRoutes emits again the routes that name one of ids.
+func (f *Feed) reemitRoutes(ids ...uint32) {
+	for _, key := range f.routesOf(ids...) {
+		f.emit(key, false, true)
 	}
 }
 
-// reemitRoutes emits again the routes that name id.
-func (f *Feed) reemitRoutes(id uint32) {
-	for _, key := range f.nh.routesOf(id) {
-		f.emit(key, false, true)
+// routesOf returns the routes that name one of ids. It scans the route
+// index: a nexthop changes far less often than routes arrive, and an index
+// from nexthop to routes would cost every route of a full table another
+// map entry.
+func (f *Feed) routesOf(ids ...uint32) []rib.Key {
+	if len(f.routes) == 0 {
+		return nil
 	}
+	var keys []rib.Key
+	for pk, r := range f.routes {
+		if slices.Contains(ids, r.nhid) {
+			keys = append(keys, pk.Key())
+		}
+	}
+	return keys
 }

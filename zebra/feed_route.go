@@ -205,13 +205,9 @@ func (f *Feed) directPaths(rm *RouteMessage) []rib.Path {
 
 // track records that key names nexthop id.
 func (f *Feed) track(key rib.Key, id uint32, protocol uint8) {
-	r, ok := f.routes[key.Pack()]
-	if ok && r.nhid != id {
-		f.nh.unuse(r.nhid, key)
-	}
+	r := f.routes[key.Pack()]
 	r.nhid, r.protocol = id, protocol
 	f.routes[key.Pack()] = r
-	f.nh.use(id, key)
 }
 
 // forget drops what is known about a route that names a nexthop id.
@@ -220,7 +216,6 @@ func (f *Feed) forget(key rib.Key) {
 	if !ok {
 		return
 	}
-	f.nh.unuse(r.nhid, key)
 	if r.held {
 		f.held--
 	}

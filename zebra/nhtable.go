@@ -32,16 +32,14 @@ func (n *nexthop) equal(o *nexthop) bool {
 // indexes needed to find the routes to re-emit when an entry changes.
 type nexthopTable struct {
 	entries  map[uint32]*nexthop
-	groupsOf map[uint32]map[uint32]struct{}     // member id -> groups listing it
-	users    map[uint32]map[rib.Packed]struct{} // nexthop id -> routes naming it in RTA_NH_ID
-	groups   int                                // entries that are groups
+	groupsOf map[uint32]map[uint32]struct{} // member id -> groups listing it
+	groups   int                            // entries that are groups
 }
 
 func newNexthopTable() nexthopTable {
 	return nexthopTable{
 		entries:  make(map[uint32]*nexthop),
 		groupsOf: make(map[uint32]map[uint32]struct{}),
-		users:    make(map[uint32]map[rib.Packed]struct{}),
 	}
 }
 
@@ -63,8 +61,7 @@ func (t *nexthopTable) set(id uint32, n *nexthop) (old *nexthop) {
 	return old
 }
 
-// remove deletes id and returns what it held. Routes using it keep their
-// place in users.
+// remove deletes id and returns what it held.
 func (t *nexthopTable) remove(id uint32) *nexthop {
 	old := t.entries[id]
 	if old == nil {
@@ -85,26 +82,6 @@ func (t *nexthopTable) remove(id uint32) *nexthop {
 	return old
 }
 
-// use records that the route key names id.
-func (t *nexthopTable) use(id uint32, key rib.Key) {
-	s := t.users[id]
-	if s == nil {
-		s = make(map[rib.Packed]struct{})
-		t.users[id] = s
-	}
-	s[key.Pack()] = struct{}{}
-}
-
-// unuse forgets that the route key names id.
-func (t *nexthopTable) unuse(id uint32, key rib.Key) {
-	if s := t.users[id]; s != nil {
-		delete(s, key.Pack())
-		if len(s) == 0 {
-			delete(t.users, id)
-		}
-	}
-}
-
 // dependents returns id and the groups that list it: the ids whose routes
 // change when id changes.
 func (t *nexthopTable) dependents(id uint32) []uint32 {
@@ -113,15 +90,6 @@ func (t *nexthopTable) dependents(id uint32) []uint32 {
 		ids = append(ids, g)
 	}
 	return ids
-}
-
-// routesOf returns the routes that name id.
-func (t *nexthopTable) routesOf(id uint32) []rib.Key {
-	keys := make([]rib.Key, 0, len(t.users[id]))
-	for k := range t.users[id] {
-		keys = append(keys, k.Key())
-	}
-	return keys
 }
 
 // resolve expands id into what a route naming it does: a blackhole, or
