@@ -41,6 +41,11 @@ type Config struct {
 		ConnectTimeout time.Duration `koanf:"connect-timeout"`
 	} `koanf:"vpp"`
 	Interfaces []PairConfig `koanf:"interfaces"`
+	Debug      struct {
+		// Pprof is an address (loopback only) for Go's pprof HTTP
+		// handlers; empty: off.
+		Pprof string `koanf:"pprof"`
+	} `koanf:"debug"`
 }
 
 // PairConfig is one static interface pair.
@@ -64,6 +69,7 @@ var defaults = map[string]any{
 	"vpp.max-rate":        0,
 	"vpp.reply-timeout":   "5s",
 	"vpp.connect-timeout": "5s",
+	"debug.pprof":         "",
 }
 
 // listKeys are keys whose value is a list of maps; only the file sets them.
@@ -209,6 +215,12 @@ func (c *Config) validate() error {
 	}
 	if c.VPP.ConnectTimeout < 10*time.Millisecond {
 		bad("vpp.connect-timeout", c.VPP.ConnectTimeout, "must be at least 10ms")
+	}
+	if c.Debug.Pprof != "" {
+		ap, err := netip.ParseAddrPort(c.Debug.Pprof)
+		if err != nil || !ap.Addr().IsLoopback() {
+			bad("debug.pprof", c.Debug.Pprof, "must be a loopback address:port such as 127.0.0.1:6060, or empty")
+		}
 	}
 	seenLinux, seenVPP := map[string]bool{}, map[string]bool{}
 	for i, p := range c.Interfaces {

@@ -83,6 +83,13 @@ func run(ctx context.Context, cfg *Config, log *slog.Logger) error {
 	}
 	defer closeFn()
 	log.Info("lcpfib starting", "fpm", cfg.FPM.Listen, "vpp", cfg.VPP.Socket, "netns", cfg.Netns, "pairs", len(cfg.Interfaces))
+	if cfg.Debug.Pprof != "" {
+		stop, err := servePprof(cfg.Debug.Pprof, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	return d.run(ctx)
 }
 
