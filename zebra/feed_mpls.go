@@ -40,7 +40,7 @@ func (f *Feed) newLSP(rm *RouteMessage) error {
 		f.withdraw(key, replace)
 		return nil
 	}
-	paths := f.lspPaths(rm)
+	paths := f.directPaths(rm)
 	if len(paths) == 0 {
 		f.c.skippedNoNexthop.Add(1)
 		f.withdraw(key, replace)
@@ -60,26 +60,5 @@ func (f *Feed) delLSP(rm *RouteMessage) error {
 	}
 	f.batch.del(key)
 	f.frameDels = append(f.frameDels, key)
-	return nil
-}
-
-// lspPaths reads the paths of an LSP: RTA_MULTIPATH, or RTA_VIA (or
-// RTA_GATEWAY), RTA_OIF and RTA_NEWDST.
-func (f *Feed) lspPaths(rm *RouteMessage) []rib.Path {
-	a := &rm.Attributes
-	if len(a.Multipath) > 0 {
-		paths := make([]rib.Path, 0, len(a.Multipath))
-		for _, nh := range a.Multipath {
-			if !nh.Gateway.IsValid() && nh.Ifindex == 0 {
-				continue
-			}
-			paths = append(paths, rib.Path{Gateway: nh.Gateway, Ifindex: nh.Ifindex, Weight: f.weight(nh.Hops),
-				Labels: pathLabels(nh.NewDst)})
-		}
-		return paths
-	}
-	if a.Gateway.IsValid() || a.OutIface != 0 {
-		return []rib.Path{{Gateway: a.Gateway, Ifindex: a.OutIface, Weight: 1, Labels: pathLabels(a.NewDst)}}
-	}
 	return nil
 }

@@ -183,8 +183,11 @@ func (f *Feed) weight(hops uint8) uint32 {
 }
 
 // directPaths reads the nexthops of a route sent without nexthop groups:
-// RTA_MULTIPATH, or RTA_GATEWAY and RTA_OIF.
+// RTA_MULTIPATH, or RTA_GATEWAY (RTA_VIA) and RTA_OIF. The labels of an IP
+// route's path are the ones it pushes (RTA_ENCAP); an LSP's are the ones
+// it swaps to (RTA_NEWDST).
 func (f *Feed) directPaths(rm *RouteMessage) []rib.Path {
+	lsp := rm.Family == FamilyMPLS
 	a := &rm.Attributes
 	if len(a.Multipath) > 0 {
 		paths := make([]rib.Path, 0, len(a.Multipath))
@@ -192,13 +195,21 @@ func (f *Feed) directPaths(rm *RouteMessage) []rib.Path {
 			if !nh.Gateway.IsValid() && nh.Ifindex == 0 {
 				continue
 			}
+			labels := nh.Encap
+			if lsp {
+				labels = nh.NewDst
+			}
 			paths = append(paths, rib.Path{Gateway: nh.Gateway, Ifindex: nh.Ifindex, Weight: f.weight(nh.Hops),
-				Labels: pathLabels(nh.Encap)})
+				Labels: pathLabels(labels)})
 		}
 		return paths
 	}
 	if a.Gateway.IsValid() || a.OutIface != 0 {
-		return []rib.Path{{Gateway: a.Gateway, Ifindex: a.OutIface, Weight: 1, Labels: pathLabels(a.Encap)}}
+		labels := a.Encap
+		if lsp {
+			labels = a.NewDst
+		}
+		return []rib.Path{{Gateway: a.Gateway, Ifindex: a.OutIface, Weight: 1, Labels: pathLabels(labels)}}
 	}
 	return nil
 }
