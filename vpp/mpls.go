@@ -288,7 +288,7 @@ func lspAdd(r *rib.Route, mplsTable uint32, ifs Interfaces) ([2]*mpls.MplsRouteA
 	for _, p := range r.Paths {
 		proto := fib_types.FIB_API_PATH_NH_PROTO_IP4
 		if p.Gateway.IsValid() {
-			proto = protoOf(p.Gateway)
+			proto = NhProto(p.Gateway)
 		}
 		fp, ok := unicastPath(p, proto, ifs)
 		if !ok {

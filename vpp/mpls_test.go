@@ -39,10 +39,10 @@ func TestRouteAddLabels(t *testing.T) {
 		t.Fatal(err)
 	}
 	p0 := fib_types.FibPath{SwIfIndex: 1, Weight: 1, Proto: fib_types.FIB_API_PATH_NH_PROTO_IP4,
-		Nh: fib_types.FibPathNh{Address: toUnion(netip.MustParseAddr("10.0.0.2"))}}
+		Nh: fib_types.FibPathNh{Address: ToUnion(netip.MustParseAddr("10.0.0.2"))}}
 	p0.NLabels, p0.LabelStack = stack(100, 200)
 	p1 := fib_types.FibPath{SwIfIndex: 2, Weight: 1, Proto: fib_types.FIB_API_PATH_NH_PROTO_IP4,
-		Nh: fib_types.FibPathNh{Address: toUnion(netip.MustParseAddr("10.0.1.2"))}}
+		Nh: fib_types.FibPathNh{Address: ToUnion(netip.MustParseAddr("10.0.1.2"))}}
 	if d := cmp.Diff([]fib_types.FibPath{p0, p1}, m.Route.Paths); d != "" {
 		t.Fatalf("paths (-want +got):\n%s", d)
 	}
@@ -69,7 +69,7 @@ func TestLSPAdd(t *testing.T) {
 	ip4, ip6 := fib_types.FIB_API_PATH_NH_PROTO_IP4, fib_types.FIB_API_PATH_NH_PROTO_IP6
 	path := func(gw string, sw uint32, proto fib_types.FibPathNhProto, labels ...uint32) fib_types.FibPath {
 		fp := fib_types.FibPath{SwIfIndex: sw, Weight: 1, Proto: proto,
-			Nh: fib_types.FibPathNh{Address: toUnion(netip.MustParseAddr(gw))}}
+			Nh: fib_types.FibPathNh{Address: ToUnion(netip.MustParseAddr(gw))}}
 		fp.NLabels, fp.LabelStack = stack(labels...)
 		return fp
 	}

@@ -300,9 +300,9 @@ func TestProgrammerOwnership(t *testing.T) {
 		t.Helper()
 		pfx := netip.MustParsePrefix(p)
 		m := &ip.IPRouteAddDelV2{IsAdd: true}
-		m.Route.Prefix = toPrefix(pfx)
+		m.Route.Prefix = ToPrefix(pfx)
 		m.Route.Src = src
-		m.Route.Paths = []fib_types.FibPath{{SwIfIndex: 1, Weight: 1, Proto: protoOf(pfx.Addr()), Nh: fib_types.FibPathNh{Address: toUnion(netip.MustParseAddr("10.0.0.2"))}}}
+		m.Route.Paths = []fib_types.FibPath{{SwIfIndex: 1, Weight: 1, Proto: NhProto(pfx.Addr()), Nh: fib_types.FibPathNh{Address: ToUnion(netip.MustParseAddr("10.0.0.2"))}}}
 		m.Route.NPaths = 1
 		var r ip.IPRouteAddDelV2Reply
 		if err := conn.Invoke(ctx, m, &r); err != nil || r.Retval != 0 {

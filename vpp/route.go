@@ -55,8 +55,8 @@ func (e *UnresolvedError) Error() string {
 func routeAdd(r *rib.Route, vppTable uint32, ifs Interfaces) (*ip.IPRouteAddDel, error) {
 	m := &ip.IPRouteAddDel{IsAdd: true}
 	m.Route.TableID = vppTable
-	m.Route.Prefix = toPrefix(r.Prefix)
-	proto := protoOf(r.Prefix.Addr())
+	m.Route.Prefix = ToPrefix(r.Prefix)
+	proto := NhProto(r.Prefix.Addr())
 	switch r.Kind {
 	case rib.Blackhole:
 		m.Route.Paths = []fib_types.FibPath{specialPath(fib_types.FIB_API_PATH_TYPE_DROP, proto)}
@@ -94,7 +94,7 @@ func routeAdd(r *rib.Route, vppTable uint32, ifs Interfaces) (*ip.IPRouteAddDel,
 func routeDel(p netip.Prefix, vppTable uint32) *ip.IPRouteAddDel {
 	m := &ip.IPRouteAddDel{IsAdd: false}
 	m.Route.TableID = vppTable
-	m.Route.Prefix = toPrefix(p)
+	m.Route.Prefix = ToPrefix(p)
 	return m
 }
 
@@ -109,8 +109,8 @@ func unicastPath(p rib.Path, routeProto fib_types.FibPathNhProto, ifs Interfaces
 	}
 	setLabels(&fp, p.Labels)
 	if p.Gateway.IsValid() {
-		fp.Proto = protoOf(p.Gateway)
-		fp.Nh.Address = toUnion(p.Gateway)
+		fp.Proto = NhProto(p.Gateway)
+		fp.Nh.Address = ToUnion(p.Gateway)
 	}
 	if p.Ifindex != 0 {
 		sw, ok := ifs.SwIfIndex(p.Ifindex)
@@ -122,14 +122,16 @@ func unicastPath(p rib.Path, routeProto fib_types.FibPathNhProto, ifs Interfaces
 	return fp, true
 }
 
-func protoOf(a netip.Addr) fib_types.FibPathNhProto {
+// NhProto is the fib_path next-hop protocol of an address.
+func NhProto(a netip.Addr) fib_types.FibPathNhProto {
 	if a.Is4() {
 		return fib_types.FIB_API_PATH_NH_PROTO_IP4
 	}
 	return fib_types.FIB_API_PATH_NH_PROTO_IP6
 }
 
-func toUnion(a netip.Addr) ip_types.AddressUnion {
+// ToUnion converts an address to VPP's address union.
+func ToUnion(a netip.Addr) ip_types.AddressUnion {
 	var u ip_types.AddressUnion
 	if a.Is4() {
 		u.SetIP4(ip_types.IP4Address(a.As4()))
@@ -139,9 +141,10 @@ func toUnion(a netip.Addr) ip_types.AddressUnion {
 	return u
 }
 
-func toPrefix(p netip.Prefix) ip_types.Prefix {
+// ToPrefix converts a prefix to VPP's.
+func ToPrefix(p netip.Prefix) ip_types.Prefix {
 	out := ip_types.Prefix{Len: uint8(p.Bits())}
-	out.Address.Un = toUnion(p.Addr())
+	out.Address.Un = ToUnion(p.Addr())
 	if p.Addr().Is4() {
 		out.Address.Af = ip_types.ADDRESS_IP4
 	} else {

@@ -34,7 +34,7 @@ func TestRouteAdd(t *testing.T) {
 	v4 := netip.MustParsePrefix("192.0.2.0/24")
 	v6 := netip.MustParsePrefix("2001:db8:100::/48")
 	gw := func(s string) netip.Addr { return netip.MustParseAddr(s) }
-	nh := func(a string) fib_types.FibPathNh { return fib_types.FibPathNh{Address: toUnion(gw(a))} }
+	nh := func(a string) fib_types.FibPathNh { return fib_types.FibPathNh{Address: ToUnion(gw(a))} }
 	ip4, ip6 := fib_types.FIB_API_PATH_NH_PROTO_IP4, fib_types.FIB_API_PATH_NH_PROTO_IP6
 	for _, tc := range []struct {
 		name  string
@@ -112,7 +112,7 @@ func TestRouteAdd(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := &ip.IPRouteAddDel{IsAdd: true, Route: ip.IPRoute{
-				TableID: tc.table, Prefix: toPrefix(tc.in.Prefix), NPaths: uint8(len(tc.want)), Paths: tc.want}}
+				TableID: tc.table, Prefix: ToPrefix(tc.in.Prefix), NPaths: uint8(len(tc.want)), Paths: tc.want}}
 			if d := cmp.Diff(want, got); d != "" {
 				t.Fatalf("(-want +got)\n%s", d)
 			}
@@ -123,7 +123,7 @@ func TestRouteAdd(t *testing.T) {
 func TestPrefixRoundTrip(t *testing.T) {
 	for _, s := range []string{"0.0.0.0/0", "192.0.2.0/24", "10.53.0.0/16", "::/0", "2001:db8::/32", "fe80::/64", "2001:db8::1/128"} {
 		p := netip.MustParsePrefix(s)
-		if got := FromPrefix(toPrefix(p)); got != p {
+		if got := FromPrefix(ToPrefix(p)); got != p {
 			t.Errorf("%s: round trip gave %s", s, got)
 		}
 	}

@@ -4,19 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"sync/atomic"
 	"time"
 
 	"go.fd.io/govpp/api"
 	"go.fd.io/govpp/binapi/fib_types"
 	"go.fd.io/govpp/binapi/ip"
-	"go.fd.io/govpp/binapi/ip_types"
 	"go.fd.io/govpp/binapi/memclnt"
 	"go.fd.io/govpp/core"
 
 	"github.com/lcpfib/lcpfib/rib"
 	"github.com/lcpfib/lcpfib/testbed/fulltable"
+	"github.com/lcpfib/lcpfib/vpp"
 )
 
 // ceilingResult is the bare GoVPP add loop's run.
@@ -108,7 +107,7 @@ send:
 		fp := paths[&r.Paths[0]]
 		m := &ip.IPRouteAddDel{IsAdd: true}
 		m.Route.TableID = tableID
-		m.Route.Prefix = toPrefix(r.Prefix)
+		m.Route.Prefix = vpp.ToPrefix(r.Prefix)
 		m.Route.NPaths = uint8(len(fp))
 		m.Route.Paths = fp
 		select {
@@ -155,8 +154,8 @@ func (t *target) fibPaths(ps []rib.Path) ([]fib_types.FibPath, error) {
 		if err != nil {
 			return nil, err
 		}
-		fp := fib_types.FibPath{SwIfIndex: t.sw[i], Weight: 1, Proto: protoOf(p.Gateway)}
-		fp.Nh.Address = toUnion(p.Gateway)
+		fp := fib_types.FibPath{SwIfIndex: t.sw[i], Weight: 1, Proto: vpp.NhProto(p.Gateway)}
+		fp.Nh.Address = vpp.ToUnion(p.Gateway)
 		out = append(out, fp)
 	}
 	return out, nil
@@ -170,31 +169,4 @@ func (t *target) pairOf(ifindex uint32) (int, error) {
 		}
 	}
 	return 0, fmt.Errorf("ifindex %d is neither eth0's nor eth1's (%v)", ifindex, t.ifindex)
-}
-
-func protoOf(a netip.Addr) fib_types.FibPathNhProto {
-	if a.Is4() {
-		return fib_types.FIB_API_PATH_NH_PROTO_IP4
-	}
-	return fib_types.FIB_API_PATH_NH_PROTO_IP6
-}
-
-func toUnion(a netip.Addr) ip_types.AddressUnion {
-	var u ip_types.AddressUnion
-	if a.Is4() {
-		u.SetIP4(ip_types.IP4Address(a.As4()))
-	} else {
-		u.SetIP6(ip_types.IP6Address(a.As16()))
-	}
-	return u
-}
-
-func toPrefix(p netip.Prefix) ip_types.Prefix {
-	out := ip_types.Prefix{Len: uint8(p.Bits())}
-	out.Address.Un = toUnion(p.Addr())
-	out.Address.Af = ip_types.ADDRESS_IP4
-	if p.Addr().Is6() {
-		out.Address.Af = ip_types.ADDRESS_IP6
-	}
-	return out
 }
