@@ -40,6 +40,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, hup <-chan os.Sig
 		up      = fs.Bool("up", false, "create the interfaces admin-up and link-up")
 		delay   = fs.Duration("delay", 0, "time each API request takes at least, as on a slower VPP (e.g. 5us)")
 		debug   = fs.Bool("debug", false, "log at debug level")
+		netns   = fs.String("netns", "", "linux-cp default network namespace (a name under /run/netns) for pairs that name none")
+		pairs   = fs.String("pair", "", "comma-separated linux-cp pairs to create at start, INTERFACE=HOSTNAME (a real TAP each; needs root)")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -57,7 +59,11 @@ func run(ctx context.Context, args []string, stderr io.Writer, hup <-chan os.Sig
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	srv, err := sim.Listen(*socket, sim.WithLogger(log), sim.WithDelay(*delay))
+	ps, err := parsePairs(*pairs)
+	if err != nil {
+		return err
+	}
+	srv, err := sim.Listen(*socket, sim.WithLogger(log), sim.WithDelay(*delay), sim.WithDefaultNetns(*netns))
 	if err != nil {
 		return err
 	}
@@ -72,6 +78,11 @@ func run(ctx context.Context, args []string, stderr io.Writer, hup <-chan os.Sig
 		}
 		if _, err := srv.AddInterface(sim.Interface{Name: name, AdminUp: *up, LinkUp: *up}); err != nil {
 			return fmt.Errorf("-interface: %w", err)
+		}
+	}
+	for _, p := range ps {
+		if _, err := srv.AddPair(p); err != nil {
+			return fmt.Errorf("-pair: %w", err)
 		}
 	}
 
@@ -96,4 +107,20 @@ func run(ctx context.Context, args []string, stderr io.Writer, hup <-chan os.Sig
 		return err
 	}
 	return nil
+}
+
+// parsePairs parses -pair: "eth0=e0,eth1=e1".
+func parsePairs(s string) ([]sim.Pair, error) {
+	var out []sim.Pair
+	for _, kv := range strings.Split(s, ",") {
+		if kv = strings.TrimSpace(kv); kv == "" {
+			continue
+		}
+		phy, host, ok := strings.Cut(kv, "=")
+		if !ok || phy == "" || host == "" {
+			return nil, fmt.Errorf("-pair %q: want INTERFACE=HOSTNAME", kv)
+		}
+		out = append(out, sim.Pair{Phy: phy, HostName: host})
+	}
+	return out, nil
 }

@@ -141,6 +141,9 @@ func TestRunBadFlags(t *testing.T) {
 		{"-delay", "fast"},
 		{"extra"},
 		{"-interface", "eth0,eth0"},
+		{"-pair", "eth0"},
+		{"-pair", "=e0"},
+		{"-interface", "eth0", "-pair", "eth1=e1"},
 	} {
 		err := run(context.Background(), append([]string{"-socket", socket}, args...), io.Discard, nil)
 		if err == nil {

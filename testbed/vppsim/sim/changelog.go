@@ -41,6 +41,35 @@ const (
 	ChangeMPLSDisable
 	// ChangeRestart: Restart replaced the whole state.
 	ChangeRestart
+	// ChangeAdminUp and ChangeAdminDown: an interface's admin state
+	// changed (its link follows in the sim).
+	ChangeAdminUp
+	ChangeAdminDown
+	// ChangeMTU: an interface's MTUs changed; Detail lists them as
+	// "link L3/IP4/IP6/MPLS".
+	ChangeMTU
+	// ChangeIfAdd and ChangeIfDelete: an interface was created (a
+	// sub-interface, a linux-cp tap) or deleted; Detail is its name.
+	ChangeIfAdd
+	ChangeIfDelete
+	// ChangeAddrAdd and ChangeAddrDelete: an interface address was added
+	// or removed; Prefix is the address.
+	ChangeAddrAdd
+	ChangeAddrDelete
+	// ChangeNeighborAdd, ChangeNeighborUpdate and ChangeNeighborDelete: a
+	// neighbour was created, changed (MAC or flags) or removed; Prefix is
+	// its address as a host prefix, Detail its MAC and flags.
+	ChangeNeighborAdd
+	ChangeNeighborUpdate
+	ChangeNeighborDelete
+	// ChangePairAdd and ChangePairDelete: a linux-cp pair was created or
+	// removed; SwIfIndex is the phy, Detail "host <sw_if_index> <name>
+	// netns <ns>".
+	ChangePairAdd
+	ChangePairDelete
+	// ChangeDefaultNS: lcp_default_ns_set changed the default netns;
+	// Detail is the new one.
+	ChangeDefaultNS
 )
 
 var changeKindNames = [...]string{
@@ -54,6 +83,20 @@ var changeKindNames = [...]string{
 	ChangeMPLSEnable:  "mpls-enable",
 	ChangeMPLSDisable: "mpls-disable",
 	ChangeRestart:     "restart",
+	ChangeAdminUp:     "admin-up",
+	ChangeAdminDown:   "admin-down",
+	ChangeMTU:         "mtu",
+	ChangeIfAdd:       "if-add",
+	ChangeIfDelete:    "if-delete",
+	ChangeAddrAdd:     "addr-add",
+	ChangeAddrDelete:  "addr-delete",
+
+	ChangeNeighborAdd:    "neighbor-add",
+	ChangeNeighborUpdate: "neighbor-update",
+	ChangeNeighborDelete: "neighbor-delete",
+	ChangePairAdd:        "pair-add",
+	ChangePairDelete:     "pair-delete",
+	ChangeDefaultNS:      "default-ns",
 }
 
 // String returns the kind's name ("add", "remove-path", ...).
@@ -89,8 +132,13 @@ type Change struct {
 	Label uint32
 	EOS   bool
 
-	// Interface changes: the interface.
+	// Interface, address, neighbour and pair changes: the interface.
+	// Address and neighbour changes also set Prefix (and IP6).
 	SwIfIndex uint32
+
+	// Detail says more about interface, neighbour, pair and namespace
+	// changes (see the kinds).
+	Detail string
 
 	// Route changes: the source's paths after the change in canonical
 	// form (see pathstring.go); "" when none remain.
@@ -99,6 +147,14 @@ type Change struct {
 
 // IsRoute reports whether c changed an IP or MPLS route.
 func (c Change) IsRoute() bool { return c.Kind >= ChangeAdd && c.Kind <= ChangeDelete }
+
+// IsInterface reports whether c changed an interface, its addresses,
+// neighbours or linux-cp pair.
+func (c Change) IsInterface() bool { return isIfaceKind(c.Kind) }
+
+func isIfaceKind(k ChangeKind) bool {
+	return k == ChangeMPLSEnable || k == ChangeMPLSDisable || (k >= ChangeAdminUp && k <= ChangePairDelete)
+}
 
 // String renders the change on one line, for test failures.
 func (c Change) String() string {
@@ -110,8 +166,17 @@ func (c Change) String() string {
 		b = append(b, c.Msg...)
 	}
 	switch {
-	case c.Kind == ChangeMPLSEnable || c.Kind == ChangeMPLSDisable:
+	case c.IsInterface():
 		b = strconv.AppendUint(append(b, " sw_if_index "...), uint64(c.SwIfIndex), 10)
+		if c.Prefix.IsValid() {
+			b = append(b, ' ')
+			b = c.Prefix.AppendTo(b)
+		}
+		if c.Detail != "" {
+			b = append(append(b, ' '), c.Detail...)
+		}
+	case c.Kind == ChangeDefaultNS:
+		b = append(append(b, " netns "...), strconv.Quote(c.Detail)...)
 	case c.Kind == ChangeRestart:
 	default:
 		fam := " ip4"
@@ -165,7 +230,7 @@ type changeRec struct {
 	client uint32
 	table  uint32
 	label  uint32 // MPLS label, or sw_if_index for interface changes
-	paths  uint32 // index in changeLog.texts
+	paths  uint32 // index in changeLog.texts: paths, or an interface change's detail
 	msg    uint16 // request message id
 	bits   uint8  // IP prefix length
 	kind   ChangeKind
@@ -297,7 +362,51 @@ func (l *changeLog) iface(kind ChangeKind, swIfIndex uint32) {
 	if l == nil {
 		return
 	}
-	l.add(changeRec{kind: kind, fam: familyMPLS, label: swIfIndex})
+	l.add(changeRec{kind: kind, fam: familyMPLS, label: swIfIndex, bits: noPrefix})
+}
+
+// ifaceDetail logs an interface change with a detail and, if pfx is
+// valid, an address.
+func (l *changeLog) ifaceDetail(kind ChangeKind, swIfIndex uint32, pfx netip.Prefix, detail string) {
+	if l == nil {
+		return
+	}
+	rec := changeRec{kind: kind, label: swIfIndex, paths: l.text(detail)}
+	if pfx.IsValid() {
+		rec.addr, rec.bits = pfx.Addr().As16(), uint8(pfx.Bits())
+		if pfx.Addr().Is6() {
+			rec.fam = familyIP6
+		}
+	} else {
+		rec.bits = noPrefix
+	}
+	l.add(rec)
+}
+
+// noPrefix in changeRec.bits marks an interface change without an
+// address.
+const noPrefix = 0xff
+
+// defaultNS logs a change of linux-cp's default namespace.
+func (l *changeLog) defaultNS(ns string) {
+	if l == nil {
+		return
+	}
+	l.add(changeRec{kind: ChangeDefaultNS, paths: l.text(ns)})
+}
+
+// text returns the index of s in l.texts, adding it if it is new.
+func (l *changeLog) text(s string) uint32 {
+	if s == "" {
+		return 0
+	}
+	id, ok := l.textID[s]
+	if !ok {
+		id = uint32(len(l.texts))
+		l.texts = append(l.texts, s)
+		l.textID[s] = id
+	}
+	return id
 }
 
 // restart logs a restart, which no request caused.
@@ -358,6 +467,18 @@ func (l *changeLog) at(i int) Change {
 	switch {
 	case r.kind == ChangeMPLSEnable || r.kind == ChangeMPLSDisable:
 		c.SwIfIndex = r.label
+	case isIfaceKind(r.kind):
+		c.SwIfIndex, c.Detail, c.Paths, c.IP6, c.MPLS = r.label, c.Paths, "", false, false
+		if r.bits != noPrefix {
+			a := netip.AddrFrom16(r.addr)
+			if r.fam != familyIP6 {
+				a = a.Unmap()
+			}
+			c.Prefix = netip.PrefixFrom(a, int(r.bits))
+			c.Masked, c.IP6 = c.Prefix.Masked(), a.Is6()
+		}
+	case r.kind == ChangeDefaultNS:
+		c.Detail, c.Paths, c.MPLS = c.Paths, "", false
 	case !c.IsRoute():
 	case r.fam == familyMPLS:
 		c.Label, c.EOS, c.Source = r.label, r.eos, r.src

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"slices"
+	"sync"
 	"syscall"
 
 	"go.fd.io/govpp/api"
@@ -54,6 +55,11 @@ type conn struct {
 	out     []byte // encoded replies not yet written
 	muted   bool   // the current request is not this client's: no reply
 	closing bool   // leave once out is written (sockclnt_delete)
+
+	// wmu serialises writes to nc: the client's own goroutine writes
+	// replies, its event writer the events other requests queued.
+	wmu sync.Mutex
+	ev  eventQueue
 }
 
 // hotMessages are reused for the requests clients send by the hundred
@@ -65,7 +71,7 @@ type hotMessages struct {
 }
 
 func newConn(s *Server, nc *net.UnixConn) *conn {
-	return &conn{s: s, nc: nc}
+	return &conn{s: s, nc: nc, ev: newEventQueue()}
 }
 
 func (c *conn) setRegistration(i uint32) {
@@ -137,7 +143,9 @@ func (c *conn) flush() error {
 	if len(c.out) == 0 {
 		return nil
 	}
+	c.wmu.Lock()
 	_, err := c.nc.Write(c.out)
+	c.wmu.Unlock()
 	if cap(c.out) > 4*flushLen {
 		c.out = nil // let a huge dump's buffer go
 	} else {
@@ -167,28 +175,35 @@ func (c *conn) send(m api.Message, context uint32) {
 	if c.muted {
 		return
 	}
-	id, ok := c.s.table.id(m)
+	c.out = c.s.appendMsg(c.out, m, context)
+}
+
+// appendMsg appends a framed message to buf; on failure it logs and
+// returns buf unchanged.
+func (s *Server) appendMsg(buf []byte, m api.Message, context uint32) []byte {
+	id, ok := s.table.id(m)
 	if !ok {
-		c.s.log.Error("reply not in message table", keyName, m.GetMessageName())
-		return
+		s.log.Error("reply not in message table", keyName, m.GetMessageName())
+		return buf
 	}
 	mm, ok := m.(codec.Marshaler)
 	if !ok {
-		c.s.log.Error("reply has no generated marshaller", keyName, m.GetMessageName())
-		return
+		s.log.Error("reply has no generated marshaller", keyName, m.GetMessageName())
+		return buf
 	}
 	hdr := headerLen(m)
 	n := hdr + mm.Size()
-	start := len(c.out)
-	c.out = slices.Grow(c.out, frameHeaderLen+n)[:start+frameHeaderLen+n]
-	b := c.out[start:]
+	start := len(buf)
+	buf = slices.Grow(buf, frameHeaderLen+n)[:start+frameHeaderLen+n]
+	b := buf[start:]
 	clear(b)
 	binary.BigEndian.PutUint32(b[8:12], uint32(n))
 	p := b[frameHeaderLen:]
 	binary.BigEndian.PutUint16(p, id)
 	binary.BigEndian.PutUint32(p[hdr-4:], context)
 	if _, err := mm.Marshal(p[hdr:]); err != nil {
-		c.out = c.out[:start]
-		c.s.log.Error("encoding reply", keyName, m.GetMessageName(), keyErr, err)
+		s.log.Error("encoding reply", keyName, m.GetMessageName(), keyErr, err)
+		return buf[:start]
 	}
+	return buf
 }

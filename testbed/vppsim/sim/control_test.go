@@ -52,12 +52,12 @@ func TestControlPing(t *testing.T) {
 // does not implement as missing, as it would with a VPP lacking a plugin.
 func TestUnimplementedMessages(t *testing.T) {
 	_, conn := startAndConnect(t)
-	for _, m := range []api.Message{&ip.IPRouteLookup{}, &interfaces.SwInterfaceSetFlags{}, &mpls.MplsTunnelAddDel{}} {
+	for _, m := range []api.Message{&ip.IPRouteLookup{}, &interfaces.SwInterfaceSetTable{}, &mpls.MplsTunnelAddDel{}} {
 		if _, err := conn.GetMessageID(m); err == nil {
 			t.Errorf("%s is advertised, want it missing", m.GetMessageName())
 		}
 	}
-	for _, m := range []api.Message{&ip.IPRouteAddDel{}, &ip.IPRouteV2Dump{}, &memclnt.ControlPingReply{}, &mpls.MplsRouteAddDel{}} {
+	for _, m := range []api.Message{&ip.IPRouteAddDel{}, &ip.IPRouteV2Dump{}, &memclnt.ControlPingReply{}, &mpls.MplsRouteAddDel{}, &interfaces.SwInterfaceSetFlags{}, &interfaces.SwInterfaceEvent{}} {
 		if _, err := conn.GetMessageID(m); err != nil {
 			t.Errorf("%s: %v", m.GetMessageName(), err)
 		}

@@ -7,8 +7,11 @@ import (
 	"go.fd.io/govpp/api"
 	"go.fd.io/govpp/binapi/fib_types"
 	interfaces "go.fd.io/govpp/binapi/interface"
+	"go.fd.io/govpp/binapi/interface_types"
 	"go.fd.io/govpp/binapi/ip"
+	"go.fd.io/govpp/binapi/ip_neighbor"
 	"go.fd.io/govpp/binapi/ip_types"
+	"go.fd.io/govpp/binapi/lcp"
 	"go.fd.io/govpp/binapi/memclnt"
 	"go.fd.io/govpp/binapi/mpls"
 	"go.fd.io/govpp/codec"
@@ -46,6 +49,21 @@ func FuzzDispatch(f *testing.F) {
 		}},
 		&mpls.MplsRouteDump{},
 		&mpls.SwInterfaceSetMplsEnable{SwIfIndex: 1, Enable: true},
+		&interfaces.SwInterfaceSetFlags{SwIfIndex: 1, Flags: interface_types.IF_STATUS_API_FLAG_ADMIN_UP},
+		&interfaces.SwInterfaceSetMtu{SwIfIndex: 1, Mtu: []uint32{1500, 0, 0, 0}},
+		&interfaces.HwInterfaceSetMtu{SwIfIndex: 1, Mtu: 1500},
+		&interfaces.SwInterfaceAddDelAddress{SwIfIndex: 1, IsAdd: true, Prefix: ip_types.AddressWithPrefix{Len: 24}},
+		&interfaces.WantInterfaceEvents{EnableDisable: 1, PID: 1},
+		&interfaces.CreateVlanSubif{SwIfIndex: 1, VlanID: 10},
+		&interfaces.CreateSubif{SwIfIndex: 1, SubID: 3, OuterVlanID: 3, SubIfFlags: interface_types.SUB_IF_API_FLAG_ONE_TAG},
+		&interfaces.DeleteSubif{SwIfIndex: 2},
+		&ip.IPAddressDump{SwIfIndex: 1},
+		&ip_neighbor.IPNeighborAddDel{IsAdd: true, Neighbor: ip_neighbor.IPNeighbor{SwIfIndex: 1}},
+		&ip_neighbor.IPNeighborDump{SwIfIndex: ^interface_types.InterfaceIndex(0)},
+		&lcp.LcpItfPairAddDelV2{IsAdd: true, SwIfIndex: 1, HostIfName: "e0"},
+		&lcp.LcpItfPairAddDelV3{IsAdd: true, SwIfIndex: 1, HostIfName: "e0", Netns: "ns"},
+		&lcp.LcpItfPairGetV2{SwIfIndex: ^interface_types.InterfaceIndex(0)},
+		&lcp.LcpDefaultNsSet{Netns: "ns"},
 	}
 	for _, m := range seeds {
 		id, ok := table.id(m)
@@ -67,6 +85,7 @@ func FuzzDispatch(f *testing.F) {
 		cfg := defaultConfig()
 		cfg.pid, cfg.logCap = 1, 16
 		s := newServer(cfg, table)
+		s.host = fakeHost{} // no TAPs on the machine running the fuzzer
 		if _, err := s.AddInterface(Interface{Name: "eth0"}); err != nil {
 			t.Fatal(err)
 		}
@@ -81,3 +100,12 @@ func FuzzDispatch(f *testing.F) {
 		}
 	})
 }
+
+// fakeHost pretends to make host interfaces.
+type fakeHost struct{}
+
+func (fakeHost) openTap(hostTapConfig) (*hostTap, uint32, error) { return &hostTap{}, 7, nil }
+
+func (fakeHost) addVLAN(string, uint32, uint16, string, bool) (uint32, error) { return 8, nil }
+
+func (fakeHost) delLink(string, string) error { return nil }

@@ -9,6 +9,8 @@ import (
 	"go.fd.io/govpp/binapi/fib_types"
 	interfaces "go.fd.io/govpp/binapi/interface"
 	"go.fd.io/govpp/binapi/ip"
+	"go.fd.io/govpp/binapi/ip_neighbor"
+	"go.fd.io/govpp/binapi/lcp"
 	"go.fd.io/govpp/binapi/memclnt"
 	"go.fd.io/govpp/binapi/mpls"
 	"go.fd.io/govpp/binapi/vpe"
@@ -33,6 +35,25 @@ func handlers() []*handler {
 			size:    func(b []byte) uint64 { return 9 + uint64(binary.BigEndian.Uint32(b[5:9])) },
 			serve:   serveSwInterfaceDump,
 		},
+		{req: (*interfaces.SwInterfaceSetFlags)(nil), replies: msgs((*interfaces.SwInterfaceSetFlagsReply)(nil)), serve: serveSwInterfaceSetFlags},
+		{req: (*interfaces.SwInterfaceSetMtu)(nil), replies: msgs((*interfaces.SwInterfaceSetMtuReply)(nil)), serve: serveSwInterfaceSetMtu},
+		{req: (*interfaces.HwInterfaceSetMtu)(nil), replies: msgs((*interfaces.HwInterfaceSetMtuReply)(nil)), serve: serveHwInterfaceSetMtu},
+		{req: (*interfaces.SwInterfaceAddDelAddress)(nil), replies: msgs((*interfaces.SwInterfaceAddDelAddressReply)(nil)), serve: serveSwInterfaceAddDelAddress},
+		{req: (*interfaces.WantInterfaceEvents)(nil), replies: msgs((*interfaces.WantInterfaceEventsReply)(nil), (*interfaces.SwInterfaceEvent)(nil)), serve: serveWantInterfaceEvents},
+		{req: (*interfaces.CreateVlanSubif)(nil), replies: msgs((*interfaces.CreateVlanSubifReply)(nil)), serve: serveCreateVlanSubif},
+		{req: (*interfaces.CreateSubif)(nil), replies: msgs((*interfaces.CreateSubifReply)(nil)), serve: serveCreateSubif},
+		{req: (*interfaces.DeleteSubif)(nil), replies: msgs((*interfaces.DeleteSubifReply)(nil)), serve: serveDeleteSubif},
+		// ip_neighbor
+		{req: (*ip_neighbor.IPNeighborAddDel)(nil), replies: msgs((*ip_neighbor.IPNeighborAddDelReply)(nil)), serve: serveIPNeighborAddDel},
+		{req: (*ip_neighbor.IPNeighborDump)(nil), replies: msgs((*ip_neighbor.IPNeighborDetails)(nil)), serve: serveIPNeighborDump},
+		// linux-cp
+		{req: (*lcp.LcpItfPairAddDel)(nil), replies: msgs((*lcp.LcpItfPairAddDelReply)(nil)), serve: serveLcpItfPairAddDel},
+		{req: (*lcp.LcpItfPairAddDelV2)(nil), replies: msgs((*lcp.LcpItfPairAddDelV2Reply)(nil)), serve: serveLcpItfPairAddDelV2},
+		{req: (*lcp.LcpItfPairAddDelV3)(nil), replies: msgs((*lcp.LcpItfPairAddDelV3Reply)(nil)), serve: serveLcpItfPairAddDelV3},
+		{req: (*lcp.LcpItfPairGet)(nil), replies: msgs((*lcp.LcpItfPairDetails)(nil), (*lcp.LcpItfPairGetReply)(nil)), serve: serveLcpItfPairGet},
+		{req: (*lcp.LcpItfPairGetV2)(nil), replies: msgs((*lcp.LcpItfPairDetails)(nil), (*lcp.LcpItfPairGetV2Reply)(nil), (*lcp.LcpItfPairGetReply)(nil)), serve: serveLcpItfPairGetV2},
+		{req: (*lcp.LcpDefaultNsSet)(nil), replies: msgs((*lcp.LcpDefaultNsSetReply)(nil)), serve: serveLcpDefaultNsSet},
+		{req: (*lcp.LcpDefaultNsGet)(nil), replies: msgs((*lcp.LcpDefaultNsGetReply)(nil)), serve: serveLcpDefaultNsGet},
 		// ip
 		{req: (*ip.IPTableAddDel)(nil), replies: msgs((*ip.IPTableAddDelReply)(nil)), serve: serveIPTableAddDel},
 		{req: (*ip.IPTableDump)(nil), replies: msgs((*ip.IPTableDetails)(nil)), serve: serveIPTableDump},
@@ -50,6 +71,7 @@ func handlers() []*handler {
 		},
 		{req: (*ip.IPRouteDump)(nil), replies: msgs((*ip.IPRouteDetails)(nil)), serve: serveIPRouteDump},
 		{req: (*ip.IPRouteV2Dump)(nil), replies: msgs((*ip.IPRouteV2Details)(nil)), serve: serveIPRouteV2Dump},
+		{req: (*ip.IPAddressDump)(nil), replies: msgs((*ip.IPAddressDetails)(nil)), serve: serveIPAddressDump},
 		// fib
 		{req: (*fib.FibSourceDump)(nil), replies: msgs((*fib.FibSourceDetails)(nil)), serve: serveFibSourceDump},
 		// mpls

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
 
 	"go.fd.io/govpp/binapi/ethernet_types"
@@ -36,8 +37,8 @@ type Interface struct {
 const maxInterfaceName = 63
 
 // iface is VPP's vnet_sw_interface_t plus the bits of its hardware
-// interface that the API shows. Later work adds addresses, neighbours,
-// the FIB table binding and the linux-cp pair here.
+// interface that the API shows. A sub-interface has no hardware of its
+// own: its MAC, link state and link MTU are its parent's (see hw).
 type iface struct {
 	swIfIndex uint32
 	name      string
@@ -49,6 +50,26 @@ type iface struct {
 	linkMTU   uint16
 	mtu       [4]uint32 // L3, IPv4, IPv6, MPLS
 
+	// Sub-interfaces (create_vlan_subif, create_subif): sup is the
+	// parent's sw_if_index (the interface's own for hardware), subID the
+	// sub-interface id, vlan the outer VLAN id and subFlags the
+	// sub_if_flags VPP reports.
+	sub      bool
+	sup      uint32
+	subID    uint32
+	vlan     uint16
+	subFlags interface_types.SubIfFlags
+	subs     map[uint32]uint32 // hardware: sub id -> sw_if_index
+
+	// addrs are the interface's addresses in the order they were added
+	// (sw_interface_add_del_address); neighbors its ip_neighbor entries.
+	addrs     []netip.Prefix
+	neighbors map[netip.Addr]*neighbor
+
+	// tapOf is, for a linux-cp tap, the phy sw_if_index of its pair;
+	// noIndex otherwise.
+	tapOf uint32
+
 	// mplsCount is VPP's per-interface MPLS enable count (a u8): the
 	// interface is MPLS-enabled while it is not 0. mplsTable is the MPLS
 	// table the first enable locked.
@@ -58,7 +79,7 @@ type iface struct {
 
 // addLocal0 creates VPP's local0, always sw_if_index 0 and always down.
 func (v *vpp) addLocal0() {
-	v.ifaces = append(v.ifaces, &iface{swIfIndex: 0, name: "local0", devType: "local"})
+	v.ifaces = append(v.ifaces, &iface{swIfIndex: 0, name: "local0", devType: "local", tapOf: noIndex})
 	v.ifNames["local0"] = 0
 }
 
@@ -94,6 +115,8 @@ func (v *vpp) addInterface(in Interface) (uint32, error) {
 		hasMAC:    true,
 		adminUp:   in.AdminUp,
 		linkUp:    in.LinkUp,
+		sup:       idx,
+		tapOf:     noIndex,
 	}
 	if ifc.devType == "" {
 		ifc.devType = "dpdk"
@@ -114,27 +137,43 @@ func (v *vpp) addInterface(in Interface) (uint32, error) {
 	return idx, nil
 }
 
-// details renders the interface as send_sw_interface_details does.
-func (i *iface) details() *interfaces.SwInterfaceDetails {
+// details renders the interface as send_sw_interface_details does;
+// hw is the interface's hardware: itself, or a sub-interface's parent.
+func (i *iface) details(hw *iface) *interfaces.SwInterfaceDetails {
 	d := &interfaces.SwInterfaceDetails{
 		SwIfIndex:        interface_types.InterfaceIndex(i.swIfIndex),
-		SupSwIfIndex:     i.swIfIndex,
+		SupSwIfIndex:     i.sup,
 		Type:             interface_types.IF_API_TYPE_HARDWARE,
-		LinkMtu:          i.linkMTU,
+		Flags:            i.flags(hw),
+		LinkMtu:          hw.linkMTU,
 		Mtu:              i.mtu[:],
 		InterfaceName:    i.name,
-		InterfaceDevType: i.devType,
+		InterfaceDevType: hw.devType,
 	}
-	if i.adminUp {
-		d.Flags |= interface_types.IF_STATUS_API_FLAG_ADMIN_UP
+	if i.sub {
+		d.Type = interface_types.IF_API_TYPE_SUB
+		d.SubID = i.subID
+		d.SubNumberOfTags = 1
+		d.SubOuterVlanID = i.vlan
+		d.SubIfFlags = i.subFlags
 	}
-	if i.linkUp {
-		d.Flags |= interface_types.IF_STATUS_API_FLAG_LINK_UP
-	}
-	if i.hasMAC {
-		d.L2Address = i.mac
+	if hw.hasMAC {
+		d.L2Address = hw.mac
 	}
 	return d
+}
+
+// flags are the interface's status flags as the API reports them: its
+// own admin state and its hardware's link state.
+func (i *iface) flags(hw *iface) interface_types.IfStatusFlags {
+	var f interface_types.IfStatusFlags
+	if i.adminUp {
+		f |= interface_types.IF_STATUS_API_FLAG_ADMIN_UP
+	}
+	if hw.linkUp {
+		f |= interface_types.IF_STATUS_API_FLAG_LINK_UP
+	}
+	return f
 }
 
 // matches is VPP's name filter: a case-insensitive substring match

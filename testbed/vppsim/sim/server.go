@@ -35,8 +35,11 @@ type Server struct {
 	mu      sync.Mutex   // VPP's main thread: serialises every request
 	vpp     *vpp         // guarded by mu; Restart replaces it
 	ifaces  []Interface  // guarded by mu: what AddInterface created, in order
+	pairs   []Pair       // guarded by mu: what AddPair created, in order
+	startNS string       // linux-cp's start-up default netns
 	changes *changeLog   // guarded by mu
 	delay   atomic.Int64 // time.Duration each request holds mu at least
+	host    hostOps      // makes the Linux side of linux-cp pairs
 
 	connMu   sync.Mutex
 	conns    map[*conn]struct{} // guarded by connMu
@@ -55,6 +58,8 @@ type config struct {
 	version versionInfo
 	logCap  int
 	delay   time.Duration
+
+	defaultNS string
 }
 
 // WithLogger sets the logger; the default discards everything.
@@ -123,6 +128,8 @@ func newServer(cfg config, table *msgTable) *Server {
 		changes: newChangeLog(table, cfg.logCap),
 		conns:   make(map[*conn]struct{}),
 		done:    make(chan struct{}),
+		host:    linuxHost{},
+		startNS: cfg.defaultNS,
 	}
 	s.vpp = s.boot(cfg.pid, cfg.version)
 	s.delay.Store(int64(cfg.delay))
@@ -130,13 +137,20 @@ func newServer(cfg config, table *msgTable) *Server {
 }
 
 // boot returns the state of a VPP that has just started: the start-up
-// tables, local0, and the interfaces AddInterface created.
+// tables, local0, the interfaces AddInterface created and the linux-cp
+// pairs AddPair created.
 func (s *Server) boot(pid uint32, ver versionInfo) *vpp {
 	v := newVPP(pid, ver, time.Now())
 	for _, in := range s.ifaces {
 		if _, err := v.addInterface(in); err != nil {
 			// AddInterface validated it against the same rules.
 			s.log.Error("re-creating interface", keyName, in.Name, keyErr, err)
+		}
+	}
+	v.lcp.defaultNS = s.startNS
+	for _, p := range s.pairs {
+		if _, err := v.addStartupPair(s, p); err != nil {
+			s.log.Error("re-creating linux-cp pair", keyName, p.HostName, keyErr, err)
 		}
 	}
 	v.log = s.changes
@@ -216,10 +230,17 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 }
 
-// Close stops Serve, disconnects every client and removes the socket.
+// Close stops Serve, disconnects every client, removes the linux-cp
+// TAPs (closing their descriptors) and removes the socket.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() { close(s.done) })
 	s.shutdown()
+	s.mu.Lock()
+	errs := s.vpp.lcp.closeTaps()
+	s.mu.Unlock()
+	for _, err := range errs {
+		s.log.Warn("closing linux-cp tap", keyErr, err)
+	}
 	if err := os.Remove(s.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("removing socket: %w", err)
 	}
@@ -272,8 +293,13 @@ func (s *Server) accept(nc *net.UnixConn) *conn {
 func (s *Server) serveConn(c *conn) {
 	log := s.log.With(keyClient, c.handle)
 	log.Debug("client connected")
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() { c.writeEvents(stop) })
 	err := c.run()
 	_ = c.nc.Close()
+	close(stop)
+	wg.Wait()
 
 	s.mu.Lock()
 	if c.gen == s.vpp {

@@ -16,6 +16,14 @@ type vpp struct {
 	regs    map[uint32]*conn  // live registrations by pool index
 	ifaces  []*iface          // by sw_if_index; nil marks a free slot
 	ifNames map[string]uint32 // interface name -> sw_if_index
+	ifFree  []uint32          // freed sw_if_indexes, most recent last
+
+	// ifEvents are the registrations that want interface events, with
+	// the pid they gave.
+	ifEvents map[uint32]uint32
+	adjs     indexPool // neighbour adjacency (stats) index allocator
+
+	lcp linuxCP
 
 	fibs  [2]fibFamily // [0] IPv4, [1] IPv6
 	mpls  mplsFamily
@@ -68,6 +76,9 @@ func newVPP(pid uint32, ver versionInfo, now time.Time) *vpp {
 		version: ver,
 		regs:    make(map[uint32]*conn),
 		ifNames: make(map[string]uint32),
+
+		ifEvents: make(map[uint32]uint32),
+		lcp:      linuxCP{byPhy: make(map[uint32]*lcpPair)},
 	}
 	v.clients.get() // pool index 0: the listening socket's registration
 	v.stats.next = 1
@@ -176,6 +187,7 @@ func (v *vpp) register(c *conn) uint32 {
 func (v *vpp) unregister(i uint32, c *conn) {
 	if v.regs[i] == c {
 		delete(v.regs, i)
+		delete(v.ifEvents, i)
 		v.clients.put(i)
 	}
 }
