@@ -136,6 +136,12 @@ func New(cfg Config, desired Desired, ifs InterfaceSync, log *slog.Logger) *Prog
 	return &Programmer{cfg: cfg, desired: desired, ifs: ifs, log: log, fails: newFailures(cfg.RouteRetryMin, cfg.RouteRetryMax)}
 }
 
+// Refresh re-evaluates every desired route against the interface table,
+// for example after an interface pair appeared or went: routes through a
+// new pair are programmed, routes through a vanished one removed. Routes
+// VPP already holds unchanged cost no call. It never blocks.
+func (p *Programmer) Refresh() { p.desired.Resync() }
+
 // Failures lists the routes VPP refused and when each is tried again.
 func (p *Programmer) Failures() []Failure { return p.fails.list() }
 

@@ -40,7 +40,8 @@ type Config struct {
 		ReplyTimeout   time.Duration `koanf:"reply-timeout"`
 		ConnectTimeout time.Duration `koanf:"connect-timeout"`
 	} `koanf:"vpp"`
-	Interfaces []PairConfig `koanf:"interfaces"`
+	Interfaces []PairConfig  `koanf:"interfaces"`
+	LinuxCP    LinuxCPConfig `koanf:"linux-cp"`
 	Debug      struct {
 		// Pprof is an address (loopback only) for Go's pprof HTTP
 		// handlers; empty: off.
@@ -221,6 +222,9 @@ func (c *Config) validate() error {
 		if err != nil || !ap.Addr().IsLoopback() {
 			bad("debug.pprof", c.Debug.Pprof, "must be a loopback address:port such as 127.0.0.1:6060, or empty")
 		}
+	}
+	if err := c.LinuxCP.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	seenLinux, seenVPP := map[string]bool{}, map[string]bool{}
 	for i, p := range c.Interfaces {

@@ -22,10 +22,11 @@ import (
 type daemon struct {
 	rib    *rib.RIB
 	feed   *zebra.Feed
-	notify *zebra.Notifier // nil when fpm.notify is off
+	notify *zebra.Notifier  // nil when fpm.notify is off
+	linux  *pairing.Watcher // linux-cp pairing; nil with static pairs
 	fpm    *fpm.Server
 	vpp    *vpp.Programmer
-	pairs  *pairing.Static
+	pairs  vpp.InterfaceSync
 }
 
 // newDaemon builds every component; nothing runs until run.
@@ -41,11 +42,27 @@ func newDaemon(ctx context.Context, cfg *Config, log *slog.Logger) (*daemon, fun
 		return nil, nil, fmt.Errorf("fpm.listen %s: %w", cfg.FPM.Listen, err)
 	}
 	d := &daemon{rib: rib.New(rib.Options{Logger: log.With("component", "rib"), RenewOnReplay: cfg.FPM.Notify})}
-	var pairs []pairing.Pair
-	for _, p := range cfg.Interfaces {
-		pairs = append(pairs, pairing.Pair{Linux: p.Linux, VPP: p.VPP})
+	if cfg.LinuxCP.Enable {
+		// Pairs, addresses, link state and neighbours follow Linux; a
+		// change of the pair table re-evaluates the routes through it.
+		w, err := newWatcher(cfg, &cfg.LinuxCP, log.With("component", "pairing"), func() {
+			if d.vpp != nil {
+				d.vpp.Refresh()
+			}
+		})
+		if err != nil {
+			ln.Close()
+			links.Close()
+			return nil, nil, err
+		}
+		d.linux, d.pairs = w, w
+	} else {
+		var pairs []pairing.Pair
+		for _, p := range cfg.Interfaces {
+			pairs = append(pairs, pairing.Pair{Linux: p.Linux, VPP: p.VPP})
+		}
+		d.pairs = pairing.NewStatic(pairs, links.Index, cfg.VPP.ReplyTimeout, log.With("component", "pairing"))
 	}
-	d.pairs = pairing.NewStatic(pairs, links.Index, cfg.VPP.ReplyTimeout, log.With("component", "pairing"))
 	d.feed = zebra.NewFeed(d.rib, zebra.Options{Logger: log.With("component", "zebra"), ReplayMax: cfg.FPM.ReplayMax})
 	d.fpm = fpm.NewServer(d.feed, fpm.Options{Listener: ln, Logger: log.With("component", "fpm"), IdleAfter: cfg.FPM.ReplayQuiet})
 	vcfg := vpp.Config{
@@ -71,6 +88,9 @@ func (d *daemon) run(ctx context.Context) error {
 	g.Go(func() error { return d.fpm.Run(ctx) })
 	if d.notify != nil {
 		g.Go(func() error { return d.notify.Run(ctx) })
+	}
+	if d.linux != nil {
+		g.Go(func() error { return d.linux.Run(ctx) })
 	}
 	return g.Wait()
 }
