@@ -27,6 +27,12 @@ type staticIfs struct {
 	syncs int
 }
 
+func (s *staticIfs) SwIfIndex(i uint32) (uint32, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ifmap.SwIfIndex(i)
+}
+
 func (s *staticIfs) Sync(context.Context, api.Connection) error {
 	s.mu.Lock()
 	s.syncs++
@@ -390,5 +396,35 @@ func TestProgrammerRetriesRefusedRoutes(t *testing.T) {
 	waitFor(t, "the refused route programmed", func() bool {
 		_, ok := apiRoutes(t, f.sock, 0)[bad.Prefix]
 		return ok && f.prog.Stats().Failing == 0
+	})
+}
+
+// TestProgrammerRefreshFollowsPairs: a route through an interface with no
+// VPP twin yet waits outside VPP; once the pair exists (Refresh) it is
+// programmed, and once the pair goes it is removed.
+func TestProgrammerRefreshFollowsPairs(t *testing.T) {
+	f := newFixture(t, Config{})
+	ifs := f.prog.ifs.(*staticIfs)
+	r := v4route(1, 9) // ifindex 9: not paired yet
+	f.rib.Apply(context.Background(), rib.Update{Source: rib.SourceFRR, Set: []rib.Route{r}})
+	waitFor(t, "the route counted unresolved", func() bool { return f.prog.Stats().Unresolved == 1 })
+	if _, ok := apiRoutes(t, f.sock, 0)[r.Prefix]; ok {
+		t.Fatal("an unresolved route reached VPP")
+	}
+	ifs.mu.Lock()
+	ifs.ifmap[9] = 2 // the pair appears
+	ifs.mu.Unlock()
+	f.prog.Refresh()
+	waitFor(t, "the route programmed", func() bool {
+		e, ok := apiRoutes(t, f.sock, 0)[r.Prefix]
+		return ok && e.Paths[0].SwIfIndex == 2
+	})
+	ifs.mu.Lock()
+	delete(ifs.ifmap, 9) // the pair goes
+	ifs.mu.Unlock()
+	f.prog.Refresh()
+	waitFor(t, "the route removed", func() bool {
+		_, ok := apiRoutes(t, f.sock, 0)[r.Prefix]
+		return !ok
 	})
 }
