@@ -15,6 +15,7 @@ command -v ip >/dev/null || need_apt+=(iproute2)
 command -v bird >/dev/null || need_apt+=(bird2)
 command -v make >/dev/null || need_apt+=(make)
 command -v git >/dev/null || need_apt+=(git)
+command -v systemd-analyze >/dev/null || need_apt+=(systemd)
 if [ ${#need_apt[@]} -gt 0 ]; then
 	if [ "$(id -u)" != 0 ]; then
 		echo "setup: need root to install ${need_apt[*]}" >&2

@@ -24,6 +24,7 @@ type daemon struct {
 	feed   *zebra.Feed
 	notify *zebra.Notifier  // nil when fpm.notify is off
 	linux  *pairing.Watcher // linux-cp pairing; nil with static pairs
+	sd     *notifier        // systemd notifications
 	fpm    *fpm.Server
 	vpp    *vpp.Programmer
 	pairs  vpp.InterfaceSync
@@ -77,6 +78,11 @@ func newDaemon(ctx context.Context, cfg *Config, log *slog.Logger) (*daemon, fun
 		vcfg.Results = d.notify
 	}
 	d.vpp = vpp.New(vcfg, d.rib, d.pairs, log.With("component", "vpp"))
+	if d.sd, err = newNotifier(); err != nil {
+		ln.Close()
+		links.Close()
+		return nil, nil, err
+	}
 	return d, links.Close, nil
 }
 
@@ -91,6 +97,9 @@ func (d *daemon) run(ctx context.Context) error {
 	}
 	if d.linux != nil {
 		g.Go(func() error { return d.linux.Run(ctx) })
+	}
+	if d.sd != nil {
+		g.Go(func() error { return d.sd.run(ctx, d.status) })
 	}
 	return g.Wait()
 }
@@ -123,4 +132,22 @@ func quietGoVPP() {
 	core.SetLogger(l)
 	socketclient.SetLogger(l)
 	core.ReplyChannelTimeout = 5 * time.Second
+}
+
+// status is the one-line summary systemd shows (systemctl status).
+func (d *daemon) status() string {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	rs, _ := d.rib.Stats(ctx)
+	vs := d.vpp.Stats()
+	zebraUp := "down"
+	if d.fpm.Stats().Current != 0 {
+		zebraUp = "up"
+	}
+	vppUp := "down"
+	if vs.Connected {
+		vppUp = "up"
+	}
+	return fmt.Sprintf("zebra %s, VPP %s; %d routes wanted, %d in VPP, %d pending, %d failing, %d unresolved",
+		zebraUp, vppUp, rs.Routes, vs.Installed, rs.Pending, vs.Failing, vs.Unresolved)
 }
