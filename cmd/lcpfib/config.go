@@ -42,7 +42,12 @@ type Config struct {
 	} `koanf:"vpp"`
 	Interfaces []PairConfig  `koanf:"interfaces"`
 	LinuxCP    LinuxCPConfig `koanf:"linux-cp"`
-	Debug      struct {
+	Metrics    struct {
+		// Listen is a loopback address:port for Prometheus's /metrics;
+		// empty: off.
+		Listen string `koanf:"listen"`
+	} `koanf:"metrics"`
+	Debug struct {
 		// Pprof is an address (loopback only) for Go's pprof HTTP
 		// handlers; empty: off.
 		Pprof string `koanf:"pprof"`
@@ -71,6 +76,7 @@ var defaults = map[string]any{
 	"vpp.reply-timeout":   "5s",
 	"vpp.connect-timeout": "5s",
 	"debug.pprof":         "",
+	"metrics.listen":      "",
 }
 
 // listKeys are keys whose value is a list of maps; only the file sets them.
@@ -216,6 +222,12 @@ func (c *Config) validate() error {
 	}
 	if c.VPP.ConnectTimeout < 10*time.Millisecond {
 		bad("vpp.connect-timeout", c.VPP.ConnectTimeout, "must be at least 10ms")
+	}
+	if c.Metrics.Listen != "" {
+		ap, err := netip.ParseAddrPort(c.Metrics.Listen)
+		if err != nil || !ap.Addr().IsLoopback() {
+			bad("metrics.listen", c.Metrics.Listen, "must be a loopback address:port such as 127.0.0.1:9342, or empty")
+		}
 	}
 	if c.Debug.Pprof != "" {
 		ap, err := netip.ParseAddrPort(c.Debug.Pprof)

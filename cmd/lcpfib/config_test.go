@@ -69,6 +69,7 @@ func TestConfigErrorsNameKeyAndValue(t *testing.T) {
 		{"duplicate pair", "interfaces:\n  - {linux: e0, vpp: a}\n  - {linux: e0, vpp: b}\n", nil, []string{"interfaces[1].linux", `"e0"`, "paired once"}},
 		{"long linux name", "interfaces:\n  - {linux: abcdefghijklmnopq, vpp: a}\n", nil, []string{"interfaces[0].linux", "1-15 characters"}},
 		{"unknown env", "", map[string]string{"LCPFIB_VPP_SOKET": "/x"}, []string{"LCPFIB_VPP_SOKET", "LCPFIB_VPP_SOCKET"}},
+		{"metrics off loopback", "metrics:\n  listen: 192.0.2.1:9342\n", nil, []string{"metrics.listen", "192.0.2.1:9342", "loopback"}},
 		{"pprof off loopback", "debug:\n  pprof: 0.0.0.0:6060\n", nil, []string{"debug.pprof", "0.0.0.0:6060", "loopback"}},
 		{"two errors at once", "vpp:\n  window: -1\nlog:\n  format: xml\n", nil, []string{"vpp.window", "log.format"}},
 	} {

@@ -20,14 +20,16 @@ import (
 
 // daemon is lcpfib's running components, wired together.
 type daemon struct {
-	rib    *rib.RIB
-	feed   *zebra.Feed
-	notify *zebra.Notifier  // nil when fpm.notify is off
-	linux  *pairing.Watcher // linux-cp pairing; nil with static pairs
-	sd     *notifier        // systemd notifications
-	fpm    *fpm.Server
-	vpp    *vpp.Programmer
-	pairs  vpp.InterfaceSync
+	rib     *rib.RIB
+	feed    *zebra.Feed
+	notify  *zebra.Notifier  // nil when fpm.notify is off
+	linux   *pairing.Watcher // linux-cp pairing; nil with static pairs
+	sd      *notifier        // systemd notifications
+	metrics string           // metrics.listen; empty: off
+	log     *slog.Logger
+	fpm     *fpm.Server
+	vpp     *vpp.Programmer
+	pairs   vpp.InterfaceSync
 }
 
 // newDaemon builds every component; nothing runs until run.
@@ -42,7 +44,8 @@ func newDaemon(ctx context.Context, cfg *Config, log *slog.Logger) (*daemon, fun
 		links.Close()
 		return nil, nil, fmt.Errorf("fpm.listen %s: %w", cfg.FPM.Listen, err)
 	}
-	d := &daemon{rib: rib.New(rib.Options{Logger: log.With("component", "rib"), RenewOnReplay: cfg.FPM.Notify})}
+	d := &daemon{rib: rib.New(rib.Options{Logger: log.With("component", "rib"), RenewOnReplay: cfg.FPM.Notify}),
+		metrics: cfg.Metrics.Listen, log: log}
 	if cfg.LinuxCP.Enable {
 		// Pairs, addresses, link state and neighbours follow Linux; a
 		// change of the pair table re-evaluates the routes through it.
@@ -100,6 +103,9 @@ func (d *daemon) run(ctx context.Context) error {
 	}
 	if d.sd != nil {
 		g.Go(func() error { return d.sd.run(ctx, d.status) })
+	}
+	if d.metrics != "" {
+		g.Go(func() error { return serveMetrics(ctx, d.metrics, d, d.log) })
 	}
 	return g.Wait()
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.fd.io/govpp/api"
 
 	"github.com/lcpfib/lcpfib/fpm"
@@ -185,4 +186,52 @@ func TestSlowVPPDoesNotStallZebra(t *testing.T) {
 		return v4 == 100000 && v6 == 20000
 	})
 	t.Logf("programmer %+v", e.prog.Stats())
+}
+
+// TestMetrics scrapes the Prometheus collector after FRR's load capture.
+func TestMetrics(t *testing.T) {
+	e := newPipeline(t, 300*time.Millisecond)
+	e.send(t, "load.bin.gz")
+	waitUntil(t, "the load programmed", time.Minute, func() bool { return e.prog.Stats().RoutesAdded == 120000 })
+	d := &daemon{rib: e.rib, feed: e.feed, fpm: e.srv, vpp: e.prog}
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(newCollector(d)); err != nil {
+		t.Fatal(err)
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			name := mf.GetName()
+			for _, l := range m.GetLabel() {
+				name += "{" + l.GetName() + "=" + l.GetValue() + "}"
+			}
+			switch {
+			case m.GetGauge() != nil:
+				got[name] = m.GetGauge().GetValue()
+			case m.GetCounter() != nil:
+				got[name] = m.GetCounter().GetValue()
+			}
+		}
+	}
+	for name, want := range map[string]float64{
+		"lcpfib_fpm_connected":                     1,
+		"lcpfib_fpm_frames_total":                  120021,
+		"lcpfib_fpm_messages_total{type=newroute}": 120007,
+		"lcpfib_rib_routes":                        120000,
+		"lcpfib_vpp_connected":                     1,
+		"lcpfib_vpp_routes_installed":              120000,
+		"lcpfib_vpp_route_calls_total{op=add}":     120000,
+		"lcpfib_vpp_route_errors_total":            0,
+	} {
+		if got[name] != want {
+			t.Errorf("%s = %v, want %v", name, got[name], want)
+		}
+	}
+	if len(got) < 30 {
+		t.Errorf("only %d series: %v", len(got), got)
+	}
 }

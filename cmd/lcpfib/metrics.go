@@ -1,0 +1,225 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/lcpfib/lcpfib/fpm"
+	"github.com/lcpfib/lcpfib/pairing"
+	"github.com/lcpfib/lcpfib/rib"
+	"github.com/lcpfib/lcpfib/vpp"
+	"github.com/lcpfib/lcpfib/zebra"
+)
+
+// metric is one exported value, read from the components' counters at
+// scrape time.
+type metric struct {
+	name, help string
+	kind       prometheus.ValueType
+	labels     []string
+	values     func(d *daemon, s *snapshot) []sample
+}
+
+type sample struct {
+	v      float64
+	labels []string
+}
+
+// snapshot is every component's counters, read once per scrape.
+type snapshot struct {
+	fpm struct {
+		server fpm.Stats
+		feed   zebra.Counters
+	}
+	rib              rib.Stats
+	vpp              vpp.Stats
+	sent, fail, drop uint64
+	lcp              pairing.Stats
+}
+
+// snapshot reads every component's counters.
+func (d *daemon) snapshot() *snapshot {
+	s := &snapshot{}
+	s.fpm.server = d.fpm.Stats()
+	s.fpm.feed = d.feed.Counters()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	s.rib, _ = d.rib.Stats(ctx) // zero if the rib is busy for a second
+	s.vpp = d.vpp.Stats()
+	if d.notify != nil {
+		ns := d.notify.Stats()
+		s.sent, s.fail, s.drop = ns.Sent, ns.Failed, ns.Dropped
+	}
+	if d.linux != nil {
+		s.lcp = d.linux.Stats()
+	}
+	return s
+}
+
+func one(v float64) []sample { return []sample{{v: v}} }
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// metrics lists what /metrics exports, all under lcpfib_.
+var metrics = []metric{
+	{"lcpfib_fpm_connected", "1 while zebra is connected", prometheus.GaugeValue, nil,
+		func(d *daemon, s *snapshot) []sample { return one(b2f(s.fpm.server.Current != 0)) }},
+	{"lcpfib_fpm_connections_total", "zebra connections accepted (each one replays the table)", prometheus.CounterValue, nil,
+		func(d *daemon, s *snapshot) []sample { return one(float64(s.fpm.server.Connections)) }},
+	{"lcpfib_fpm_frames_total", "FPM frames read", prometheus.CounterValue, nil,
+		func(d *daemon, s *snapshot) []sample { return one(float64(s.fpm.server.Frames)) }},
+	{"lcpfib_fpm_bytes_total", "FPM bytes read", prometheus.CounterValue, nil,
+		func(d *daemon, s *snapshot) []sample { return one(float64(s.fpm.server.Bytes)) }},
+	{"lcpfib_fpm_bad_frames_total", "frames with a bad header (the connection was reset)", prometheus.CounterValue, nil,
+		func(d *daemon, s *snapshot) []sample { return one(float64(s.fpm.server.BadFrames)) }},
+	{"lcpfib_fpm_messages_total", "netlink messages from zebra by type", prometheus.CounterValue, []string{"type"},
+		func(d *daemon, s *snapshot) []sample {
+			c := s.fpm.feed
+			return []sample{
+				{float64(c.NewRoute), []string{"newroute"}}, {float64(c.DelRoute), []string{"delroute"}},
+				{float64(c.NewNexthop), []string{"newnexthop"}}, {float64(c.DelNexthop), []string{"delnexthop"}},
+				{float64(c.Unsupported), []string{"unsupported"}},
+			}
+		}},
+	{"lcpfib_fpm_decode_errors_total", "well-framed messages that did not decode (skipped)", prometheus.CounterValue, nil,
+		func(d *daemon, s *snapshot) []sample { return one(float64(s.fpm.feed.DecodeErrors)) }},
+	{"lcpfib_fpm_routes_total", "routes from zebra by what became of them", prometheus.CounterValue, []string{"op"},
+		func(d *daemon, s *snapshot) []sample {
+			c := s.fpm.feed
+			return []sample{
+				{float64(c.RoutesSet), []string{"set"}}, {float64(c.RoutesReplaced), []string{"replaced"}},
+				{float64(c.RoutesDeleted), []string{"deleted"}}, {float64(c.RoutesWithdrawn), []string{"withdrawn"}},
+				{float64(c.RoutesReemitted), []string{"reemitted"}}, {float64(c.RoutesHeld), []string{"held"}},
+			}
+		}},
+	{"lcpfib_fpm_routes_skipped_total", "routes from zebra not programmed, by reason", prometheus.CounterValue, []string{"reason"},
+		func(d *daemon, s *snapshot) []sample {
+			c := s.fpm.feed
+			return []sample{
+				{float64(c.SkippedLocalTable), []string{"local_table"}}, {float64(c.SkippedConnected), []string{"connected"}},
+				{float64(c.SkippedType), []string{"type"}}, {float64(c.SkippedSourcePrefix), []string{"source_prefix"}},
+				{float64(c.SkippedNoNexthop), []string{"no_nexthop"}},
+			}
+		}},
+	{"lcpfib_fpm_replays_total", "zebra replays seen to their end", prometheus.CounterValue, nil,
+		func(d *daemon, s *snapshot) []sample { return one(float64(s.fpm.feed.Replays)) }},
+	{"lcpfib_fpm_last_replay_seconds", "duration of the last replay", prometheus.GaugeValue, nil,
+		func(d *daemon, s *snapshot) []sample { return one(s.fpm.feed.LastReplay.Seconds()) }},
+	{"lcpfib_rib_routes", "routes wanted in the dataplane", prometheus.GaugeValue, nil,
+		func(d *daemon, s *snapshot) []sample { return one(float64(s.rib.Routes)) }},
+	{"lcpfib_rib_pending", "routes changed and not yet taken by the dataplane (queue depth)", prometheus.GaugeValue, nil,
+		func(d *daemon, s *snapshot) []sample { return one(float64(s.rib.Pending)) }},
+	{"lcpfib_rib_swept_total", "routes withdrawn by replay sweeps", prometheus.CounterValue, nil,
+		func(d *daemon, s *snapshot) []sample { return one(float64(s.rib.Swept)) }},
+	{"lcpfib_vpp_connected", "1 while connected to VPP", prometheus.GaugeValue, nil,
+		func(d *daemon, s *snapshot) []sample { return one(b2f(s.vpp.Connected)) }},
+	{"lcpfib_vpp_connects_total", "connections to VPP", prometheus.CounterValue, nil,
+		func(d *daemon, s *snapshot) []sample { return one(float64(s.vpp.Connects)) }},
+	{"lcpfib_vpp_routes_installed", "routes VPP holds on lcpfib's behalf", prometheus.GaugeValue, nil,
+		func(d *daemon, s *snapshot) []sample { return one(float64(s.vpp.Installed)) }},
+	{"lcpfib_vpp_route_calls_total", "route requests VPP accepted, by operation", prometheus.CounterValue, []string{"op"},
+		func(d *daemon, s *snapshot) []sample {
+			return []sample{{float64(s.vpp.RoutesAdded), []string{"add"}}, {float64(s.vpp.RoutesDeleted), []string{"delete"}}}
+		}},
+	{"lcpfib_vpp_route_errors_total", "requests VPP refused", prometheus.CounterValue, nil,
+		func(d *daemon, s *snapshot) []sample { return one(float64(s.vpp.RouteErrors)) }},
+	{"lcpfib_vpp_routes_failing", "routes VPP refused, waiting for a retry", prometheus.GaugeValue, nil,
+		func(d *daemon, s *snapshot) []sample { return one(float64(s.vpp.Failing)) }},
+	{"lcpfib_vpp_routes_unresolved_total", "routes left out: no nexthop on a paired interface", prometheus.CounterValue, nil,
+		func(d *daemon, s *snapshot) []sample { return one(float64(s.vpp.Unresolved)) }},
+	{"lcpfib_vpp_routes_unchanged_total", "changes VPP already held (no call made)", prometheus.CounterValue, nil,
+		func(d *daemon, s *snapshot) []sample { return one(float64(s.vpp.Unchanged)) }},
+	{"lcpfib_vpp_in_flight", "requests sent to VPP and not yet answered", prometheus.GaugeValue, nil,
+		func(d *daemon, s *snapshot) []sample { return one(float64(s.vpp.InFlight)) }},
+	{"lcpfib_notify_total", "install notifications sent to zebra, by result", prometheus.CounterValue, []string{"result"},
+		func(d *daemon, s *snapshot) []sample {
+			return []sample{{float64(s.sent), []string{"offload"}}, {float64(s.fail), []string{"offload_failed"}}, {float64(s.drop), []string{"dropped"}}}
+		}},
+	{"lcpfib_linuxcp_calls_total", "VPP calls of the linux-cp pairing, by message", prometheus.CounterValue, []string{"msg"},
+		func(d *daemon, s *snapshot) []sample {
+			var out []sample
+			for m, v := range s.lcp.VPPCalls {
+				out = append(out, sample{float64(v), []string{m}})
+			}
+			return out
+		}},
+	{"lcpfib_linuxcp_errors_total", "VPP errors of the linux-cp pairing, by message", prometheus.CounterValue, []string{"msg"},
+		func(d *daemon, s *snapshot) []sample {
+			var out []sample
+			for m, v := range s.lcp.VPPErrors {
+				out = append(out, sample{float64(v), []string{m}})
+			}
+			return out
+		}},
+	{"lcpfib_linuxcp_enobufs_total", "netlink receive buffer overruns (each forces a resync)", prometheus.CounterValue, nil,
+		func(d *daemon, s *snapshot) []sample { return one(float64(s.lcp.ENOBUFS)) }},
+}
+
+// collector exports the daemon's counters to Prometheus.
+type collector struct {
+	d     *daemon
+	descs []*prometheus.Desc
+}
+
+func newCollector(d *daemon) *collector {
+	c := &collector{d: d}
+	for _, m := range metrics {
+		c.descs = append(c.descs, prometheus.NewDesc(m.name, m.help, m.labels, nil))
+	}
+	return c
+}
+
+func (c *collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range c.descs {
+		ch <- d
+	}
+}
+
+func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	s := c.d.snapshot()
+	for i, m := range metrics {
+		for _, v := range m.values(c.d, s) {
+			ch <- prometheus.MustNewConstMetric(c.descs[i], m.kind, v.v, v.labels...)
+		}
+	}
+}
+
+// serveMetrics serves /metrics on addr (validated to be loopback) until
+// ctx is done.
+func serveMetrics(ctx context.Context, addr string, d *daemon, log *slog.Logger) error {
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(newCollector(d)); err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("metrics.listen %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	log.Info("metrics listening", "addr", ln.Addr().String())
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	return nil
+}
