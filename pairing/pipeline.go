@@ -2,7 +2,6 @@ package pairing
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"go.fd.io/govpp/api"
@@ -88,11 +87,4 @@ func (v *vppAPI) stream(ctx context.Context) (api.Stream, error) {
 	}
 	v.pipe = s
 	return s, nil
-}
-
-// isRefusal reports whether err is VPP answering with an error (as
-// opposed to the connection failing).
-func isRefusal(err error) bool {
-	var ve api.VPPApiError
-	return errors.As(err, &ve)
 }

@@ -89,18 +89,6 @@ func (e *entry) remove(src Source) {
 	}
 }
 
-// each calls fn for every source's route.
-func (e *entry) each(fn func(*sroute)) {
-	if e.first.source != 0 {
-		fn(&e.first)
-	}
-	if e.more != nil {
-		for i := range *e.more {
-			fn(&(*e.more)[i])
-		}
-	}
-}
-
 func (r *sroute) route(k Key) Route {
 	return Route{Key: k, Kind: r.kind, Source: r.source, Protocol: r.protocol, Paths: r.paths.paths()}
 }

@@ -150,12 +150,6 @@ func (d *daemon) waitLog(ctx context.Context, msg string, from int, timeout time
 	}
 }
 
-// logLen returns how many lines the log holds now.
-func (d *daemon) logLen() int {
-	lines, _ := readLogLines(d.log)
-	return len(lines)
-}
-
 // warnings counts the log's warnings and errors by message (lcpfib's
 // slog lines and GoVPP's logrus lines alike).
 func (d *daemon) warnings() map[string]int {

@@ -194,17 +194,6 @@ func (t *target) lastChange() (sim.Change, bool) {
 	return cs[len(cs)-1], true
 }
 
-// routeChanges counts vppsim's route changes after seq by kind.
-func (t *target) routeChanges(seq uint64) map[string]int {
-	out := map[string]int{}
-	for _, c := range t.sim.ChangesSince(seq) {
-		if c.IsRoute() || c.Kind == sim.ChangeRestart {
-			out[c.Kind.String()]++
-		}
-	}
-	return out
-}
-
 // tableAddDel creates or deletes a table of both families.
 func (t *target) tableAddDel(ctx context.Context, id uint32, add bool) error {
 	for _, ip6 := range []bool{false, true} {
