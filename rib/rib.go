@@ -43,7 +43,7 @@ type RIB struct {
 	log    *slog.Logger
 	in     chan Update
 	next   chan nextReq
-	snap   chan snapReq
+	snap   chan chan []Route
 	resync chan struct{}
 	adopt  chan []Key
 	retry  chan []Key
@@ -66,10 +66,6 @@ type nextReq struct {
 	ctx   context.Context
 	max   int
 	reply chan []Change // unbuffered: a change is handed over or kept, never lost
-}
-
-type snapReq struct {
-	reply chan []Route
 }
 
 // New returns a RIB; call Run to start it.
@@ -97,7 +93,7 @@ func New(o Options) *RIB {
 		log:    o.Logger,
 		in:     make(chan Update, o.InputQueue),
 		next:   make(chan nextReq),
-		snap:   make(chan snapReq),
+		snap:   make(chan chan []Route),
 		resync: make(chan struct{}, 1),
 		adopt:  make(chan []Key),
 		retry:  make(chan []Key),
@@ -131,20 +127,7 @@ func (r *RIB) Retry(ctx context.Context, keys []Key) error {
 }
 
 // Stats returns the desired state's counters.
-func (r *RIB) Stats(ctx context.Context) (Stats, error) {
-	ch := make(chan Stats, 1)
-	select {
-	case r.stats <- ch:
-	case <-ctx.Done():
-		return Stats{}, ctx.Err()
-	}
-	select {
-	case st := <-ch:
-		return st, nil
-	case <-ctx.Done():
-		return Stats{}, ctx.Err()
-	}
-}
+func (r *RIB) Stats(ctx context.Context) (Stats, error) { return ask(ctx, r.stats) }
 
 // Apply hands an Update to the RIB. It blocks only while the input queue is
 // full, which the RIB drains without ever waiting for the dataplane.
@@ -188,18 +171,23 @@ func (r *RIB) Resync() {
 }
 
 // Routes returns a copy of the desired state: the winning route of every key.
-func (r *RIB) Routes(ctx context.Context) ([]Route, error) {
-	req := snapReq{reply: make(chan []Route, 1)}
+func (r *RIB) Routes(ctx context.Context) ([]Route, error) { return ask(ctx, r.snap) }
+
+// ask sends a reply channel to the RIB goroutine on ch and waits for the
+// answer.
+func ask[T any](ctx context.Context, ch chan chan T) (T, error) {
+	reply := make(chan T, 1)
+	var zero T
 	select {
-	case r.snap <- req:
+	case ch <- reply:
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return zero, ctx.Err()
 	}
 	select {
-	case rs := <-req.reply:
-		return rs, nil
+	case v := <-reply:
+		return v, nil
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return zero, ctx.Err()
 	}
 }
 
@@ -241,8 +229,8 @@ func (r *RIB) Run(ctx context.Context) error {
 			}
 		case req := <-r.next:
 			parked = &req
-		case req := <-r.snap:
-			req.reply <- s.snapshot()
+		case ch := <-r.snap:
+			ch <- s.snapshot()
 		case <-r.resync:
 			s.markAll()
 		case keys := <-r.adopt:
