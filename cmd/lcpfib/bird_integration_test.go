@@ -217,3 +217,61 @@ func (e *labEnv) waitBIRD(step string, ok func(bird.Status) bool) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestIntegrationBIRDUnknownPeer: a BIRD connecting from an address that
+// is not a configured peer never gets a session, and nothing it sends
+// reaches VPP.
+func TestIntegrationBIRDUnknownPeer(t *testing.T) {
+	e := newLab(t, envOpts{yaml: "bird:\n  enable: true\n  peers:\n    - address: 127.0.0.3\n"})
+	b, err := lab.StartBIRD(e.ns, filepath.Join(e.dir, "bird"), birdConf(t, "protocol static s4 { ipv4; route 192.0.2.0/24 via 10.0.0.2; }"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Kill)
+	// BIRD (from 127.0.0.2) connects, lcpfib's speaker closes the
+	// connection; BIRD records the failed attempt.
+	var out string
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		out, _ = b.Birdc("show protocols all lcpfib")
+		if strings.Contains(out, "Established") {
+			t.Fatalf("a peer that is not configured got a session:\n%s", out)
+		}
+		if strings.Contains(out, "Last error") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("BIRD shows no refused connection within 20s:\n%s", out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("BIRD, refused:\n%s", out)
+	if st := e.birdStatus(); st.Paths != 0 || st.Peers[0].State == "established" {
+		t.Fatalf("bridge accepted something: %+v", st)
+	}
+	if have, err := lab.Have(context.Background(), e.conn, 0); err != nil || len(have) != 0 {
+		t.Fatalf("VPP has routes (%v): %v", err, have)
+	}
+}
+
+// TestIntegrationBothSources: FRR (zebra's FPM feed) and BIRD announce
+// the same prefix; FRR's route is programmed (the default rib.prefer),
+// BIRD's takes over when FRR withdraws and gives way when FRR is back.
+func TestIntegrationBothSources(t *testing.T) {
+	e := newLab(t, envOpts{frr: &lab.FRROptions{}, yaml: birdYAML})
+	e.startBIRD(birdConf(t, "protocol static s4 { ipv4; route 192.0.2.0/24 via 10.0.1.2; route 198.51.100.0/24 via 10.0.1.2; }"))
+	sw0, sw1 := e.sw["eth0"], e.sw["eth1"]
+	birdOnly := fmt.Sprintf("0 198.51.100.0/24 via 10.0.1.2 sw %d w1", sw1)
+	e.vppHas("BIRD alone", []string{fmt.Sprintf("0 192.0.2.0/24 via 10.0.1.2 sw %d w1", sw1), birdOnly})
+	if err := e.frr.Configure("ip route 192.0.2.0/24 10.0.0.2"); err != nil {
+		t.Fatal(err)
+	}
+	e.vppHas("FRR and BIRD: FRR preferred", []string{fmt.Sprintf("0 192.0.2.0/24 via 10.0.0.2 sw %d w1", sw0), birdOnly})
+	if err := e.frr.Configure("no ip route 192.0.2.0/24 10.0.0.2"); err != nil {
+		t.Fatal(err)
+	}
+	e.vppHas("FRR withdrew: BIRD takes over", []string{fmt.Sprintf("0 192.0.2.0/24 via 10.0.1.2 sw %d w1", sw1), birdOnly})
+	if err := e.frr.Configure("ip route 192.0.2.0/24 10.0.0.2"); err != nil {
+		t.Fatal(err)
+	}
+	e.vppHas("FRR back", []string{fmt.Sprintf("0 192.0.2.0/24 via 10.0.0.2 sw %d w1", sw0), birdOnly})
+}
