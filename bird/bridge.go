@@ -10,6 +10,7 @@ import (
 	"unique"
 
 	api "github.com/osrg/gobgp/v3/api"
+	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
 	"github.com/osrg/gobgp/v3/pkg/server"
 
 	"github.com/lcpfib/lcpfib/rib"
@@ -26,7 +27,7 @@ type Bridge struct {
 	o      Options
 	sink   Sink
 	log    *slog.Logger
-	events chan *api.WatchEventResponse
+	events chan event
 	timers chan restartTimeout
 	status chan chan Status
 }
@@ -36,7 +37,7 @@ func New(sink Sink, o Options) *Bridge {
 	o.defaults()
 	return &Bridge{
 		o: o, sink: sink, log: o.Logger,
-		events: make(chan *api.WatchEventResponse, 64),
+		events: make(chan event, 64),
 		timers: make(chan restartTimeout),
 		status: make(chan chan Status),
 	}
@@ -134,17 +135,15 @@ type restartTimeout struct {
 
 // run is the state Run owns.
 type run struct {
-	b       *Bridge
-	bgp     *server.BgpServer
-	peers   []*peer
-	byAddr  map[netip.Addr]*peer
-	t       *table
-	st      Status
-	dirty   map[rib.Packed]struct{}
-	replay  bool // the rib replay (see Run) is open
-	logged  int  // invalid-path log lines so far
-	lastIP  string
-	lastPee *peer
+	b      *Bridge
+	bgp    *server.BgpServer
+	peers  []*peer
+	byAddr map[netip.Addr]*peer
+	t      *table
+	st     Status
+	dirty  map[rib.Packed]struct{}
+	replay bool // the rib replay (see Run) is open
+	logged int  // invalid-path log lines so far
 }
 
 // maxInvalidLogs bounds the log lines about paths that break the
@@ -163,7 +162,7 @@ func (b *Bridge) Run(ctx context.Context) error {
 	if err := serve(s, b.o.Netns); err != nil {
 		return fmt.Errorf("bird: %w", err)
 	}
-	defer s.Stop()
+	defer b.stop(s)
 	r := &run{b: b, bgp: s, byAddr: map[netip.Addr]*peer{}, t: newTable(b.o.ECMP), dirty: map[rib.Packed]struct{}{}}
 	if err := r.start(ctx); err != nil {
 		return err
@@ -213,28 +212,45 @@ func (b *Bridge) Run(ctx context.Context) error {
 	}
 }
 
+// stop closes the sessions (BIRD sees a Cease) and the listener, giving
+// GoBGP a bounded time to do so.
+func (b *Bridge) stop(s *server.BgpServer) {
+	done := make(chan struct{})
+	go func() { s.Stop(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		b.log.Warn("GoBGP did not stop within 5s; leaving it")
+	}
+}
+
 // start configures GoBGP: listener, an import policy that keeps the
 // global RIB empty, the watch, then the peers.
 func (r *run) start(ctx context.Context) error {
 	o := r.b.o
+	// GoBGP's global RIB gets no IPv4 or IPv6 unicast table (only route
+	// target membership, which no peer negotiates): the bridge reads the
+	// Adj-RIB-In and selects itself, so GoBGP keeps no second copy of
+	// every path and runs no best-path selection.
 	err := r.bgp.StartBgp(ctx, &api.StartBgpRequest{Global: &api.Global{
 		Asn:             o.ASN,
 		RouterId:        o.RouterID.String(),
 		ListenPort:      int32(o.Listen.Port()),
 		ListenAddresses: []string{o.Listen.Addr().String()},
+		Families:        []uint32{uint32(bgp.RF_RTC_UC)},
 	}})
 	if err != nil {
 		return fmt.Errorf("bird: listen %s: %w", o.Listen, err)
 	}
-	// Every path is rejected on its way into GoBGP's global RIB: the
-	// bridge reads the Adj-RIB-In and selects itself, so the global RIB
-	// (a second copy of every path) and its best-path runs are not needed.
-	err = r.bgp.SetPolicyAssignment(ctx, &api.SetPolicyAssignmentRequest{Assignment: &api.PolicyAssignment{
-		Name: "global", Direction: api.PolicyDirection_IMPORT, DefaultAction: api.RouteAction_REJECT,
-	}})
-	if err != nil {
-		return fmt.Errorf("bird: global import policy: %w", err)
+	for i, pc := range o.Peers {
+		p := &peer{cfg: pc, idx: uint16(i), state: "idle"}
+		r.peers = append(r.peers, p)
+		r.byAddr[pc.Address.Unmap()] = p
 	}
+	// GoBGP calls back from a goroutine of its own: decoding there runs
+	// in parallel with the bridge's loop, and what crosses over is
+	// compact.
+	d := decoder{byAddr: r.byAddr, asn: o.ASN}
 	err = r.bgp.WatchEvent(ctx, &api.WatchEventRequest{
 		Peer: &api.WatchEventRequest_Peer{},
 		Table: &api.WatchEventRequest_Table{Filters: []*api.WatchEventRequest_Table_Filter{
@@ -243,7 +259,7 @@ func (r *run) start(ctx context.Context) error {
 		}},
 	}, func(ev *api.WatchEventResponse) {
 		select {
-		case r.b.events <- ev:
+		case r.b.events <- d.event(ev):
 		case <-ctx.Done():
 		}
 	})
@@ -251,9 +267,6 @@ func (r *run) start(ctx context.Context) error {
 		return fmt.Errorf("bird: watching GoBGP: %w", err)
 	}
 	for i, pc := range o.Peers {
-		p := &peer{cfg: pc, idx: uint16(i), state: "idle"}
-		r.peers = append(r.peers, p)
-		r.byAddr[pc.Address] = p
 		if err := r.bgp.AddPeer(ctx, &api.AddPeerRequest{Peer: peerConfig(o, pc)}); err != nil {
 			return fmt.Errorf("bird: peers[%d] %s: %w", i, pc.Address, err)
 		}
@@ -288,55 +301,32 @@ func peerConfig(o Options, pc Peer) *api.Peer {
 	return p
 }
 
-func (r *run) event(ctx context.Context, ev *api.WatchEventResponse) {
-	switch e := ev.Event.(type) {
-	case *api.WatchEventResponse_Peer:
-		if e.Peer.GetType() == api.WatchEventResponse_PeerEvent_STATE {
-			r.peerState(ctx, e.Peer.GetPeer())
-		}
-	case *api.WatchEventResponse_Table:
-		r.st.Updates++
-		for _, p := range e.Table.GetPaths() {
-			r.path(ctx, p)
-		}
+func (r *run) event(ctx context.Context, ev event) {
+	if ev.peer != nil {
+		r.peerState(ctx, ev.peer)
+		return
+	}
+	if len(ev.paths) == 0 {
+		return
+	}
+	r.st.Updates++
+	for i := range ev.paths {
+		r.path(ctx, &ev.paths[i])
 	}
 }
 
-func (r *run) peerOf(ip string) *peer {
-	if ip == r.lastIP && r.lastPee != nil {
-		return r.lastPee
-	}
-	a, err := netip.ParseAddr(ip)
-	if err != nil {
-		return nil
-	}
-	p := r.byAddr[a.Unmap()]
+// path handles one decoded path (or End-of-RIB marker).
+func (r *run) path(ctx context.Context, it *item) {
+	p := it.peer
 	if p == nil {
-		p = r.byAddr[a]
-	}
-	r.lastIP, r.lastPee = ip, p
-	return p
-}
-
-// path handles one path (or End-of-RIB marker) from the Adj-RIB-In watch.
-func (r *run) path(ctx context.Context, ap *api.Path) {
-	p := r.peerOf(ap.GetNeighborIp())
-	if p == nil {
-		r.b.log.Warn("path from an unknown peer ignored", "peer", ap.GetNeighborIp())
+		r.b.log.Warn("path from an unknown peer ignored", "peer", it.from)
 		return
 	}
-	if ap.GetNlri() == nil { // End-of-RIB
-		f := ipv4
-		if ap.GetFamily().GetAfi() == api.Family_AFI_IP6 {
-			f = ipv6
-		}
-		r.endOfRIB(ctx, p, f)
+	if it.eor != 0 {
+		r.endOfRIB(ctx, p, it.eor)
 		return
 	}
-	rc, err := decode(ap, r.b.o.ASN)
-	if err == nil && rc.prefix.IsValid() && rc.prefix.Addr().Is4() != (ap.GetFamily().GetAfi() == api.Family_AFI_IP) {
-		err = fmt.Errorf("prefix %s in the %v family", rc.prefix, ap.GetFamily().GetAfi())
-	}
+	rc, err := it.rc, it.err
 	if !rc.prefix.IsValid() {
 		r.invalid(p, "", err)
 		return
@@ -375,11 +365,7 @@ func (r *run) invalid(p *peer, prefix string, err error) {
 
 // peerState follows a session's state changes.
 func (r *run) peerState(ctx context.Context, ap *api.Peer) {
-	a, err := netip.ParseAddr(ap.GetState().GetNeighborAddress())
-	if err != nil {
-		return
-	}
-	p := r.byAddr[a.Unmap()]
+	p := r.byAddr[parseAddr(ap.GetState().GetNeighborAddress())]
 	if p == nil {
 		return
 	}

@@ -13,8 +13,8 @@
 //
 // Memory is the design constraint (see the README): GoBGP keeps every
 // path it receives in its Adj-RIB-In, which this package cannot avoid, so
-// the bridge keeps GoBGP's global RIB empty (a global import policy
-// rejects every path, so no best-path selection runs there) and reads
+// the bridge keeps GoBGP's global RIB empty (it has no IPv4 or IPv6
+// unicast table at all, so no best-path selection runs there) and reads
 // received paths as they arrive (one watch on the Adj-RIB-In, end-of-RIB
 // markers and session state, delivered in order), never by polling.
 // Selection runs once, here. Graceful restart is handled here too: when a

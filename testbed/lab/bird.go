@@ -143,3 +143,14 @@ func (b *BIRD) Kill() {
 	<-b.done
 	b.cmd = nil
 }
+
+// BIRDVersion returns the installed BIRD's version, as `bird --version`
+// prints it.
+func BIRDVersion() (string, error) {
+	out, err := exec.Command("/usr/sbin/bird", "--version").CombinedOutput()
+	v := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(string(out)), "BIRD version"))
+	if err != nil || v == "" {
+		return "", fmt.Errorf("bird --version: %v: %s", err, out)
+	}
+	return v, nil
+}
