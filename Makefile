@@ -35,7 +35,7 @@ demo: setup build
 # Runs every fuzz target for FUZZTIME each.
 FUZZTIME ?= 30s
 fuzz:
-	@for pkg in ./fpm ./zebra ./testbed/vppsim/sim; do \
+	@for pkg in ./fpm ./zebra ./bird ./testbed/vppsim/sim; do \
 		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep ^Fuzz); do \
 			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 		done; \
