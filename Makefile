@@ -21,7 +21,7 @@ vet:
 # Everything: unit tests, decoders against the FRR captures, the
 # TestIntegration* tests against real FRR in fresh network namespaces (root),
 # then every fuzz target for a bounded time.
-test: setup vet
+test: setup vet debcheck
 	$(GO) test -count=1 -race -timeout 30m ./...
 	$(MAKE) fuzz FUZZTIME=10s
 
