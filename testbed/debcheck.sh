@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks lcpfib's Debian package (make debcheck; make test runs it), as
 # root, and fails loudly on the first problem:
-#   1. dpkg-deb --info: the control fields and the maintainer scripts;
+#   1. dpkg-deb --info: the control fields and the maintainer scripts
+#      (and shellcheck on them and on the packaging scripts);
 #   2. dpkg-deb --contents: every expected path, with its mode and owner,
 #      every unit and drop-in of systemd/ and every file of contrib/;
 #   3. lintian: no error or warning, no override left unused;
@@ -27,6 +28,7 @@ fail() {
 	exit 1
 }
 step() { echo "debcheck: $*" >&2; }
+indent() { sed 's/^/  /'; }
 
 [ "$(id -u)" = 0 ] || fail "run as root (dpkg --root and chown in scratch roots)"
 for tool in dpkg-deb dpkg lintian systemd-analyze systemctl useradd; do
@@ -59,6 +61,10 @@ for s in postinst prerm postrm; do
 	[ -x "$ctl/$s" ] || fail "$s is not executable"
 	sh -n "$ctl/$s" || fail "$s: syntax error"
 done
+command -v shellcheck >/dev/null || fail "shellcheck is missing (testbed/setup.sh installs it)"
+shellcheck -s sh "$ctl/postinst" "$ctl/prerm" "$ctl/postrm" || fail "shellcheck: maintainer scripts"
+shellcheck contrib/debian/*.sh testbed/debcheck.sh testbed/vpp-proto-check.sh testbed/scratchroot.sh ||
+	fail "shellcheck: packaging scripts"
 
 # --- 2. contents --------------------------------------------------------
 step "contents"
@@ -97,27 +103,21 @@ step "lintian"
 lrc=0
 lint=$(lintian --pedantic --display-info --fail-on error,warning "$deb" 2>&1) || lrc=$?
 lint=$(grep -v 'running with root privileges' <<<"$lint" || true)
-echo "${lint:-no tag but the overridden ones (contrib/debian/lintian-overrides)}" | sed 's/^/  /' >&2
+indent <<<"${lint:-no tag but the overridden ones (contrib/debian/lintian-overrides)}" >&2
 [ "$lrc" = 0 ] || fail "lintian exits $lrc: errors or warnings (above)"
 if grep -E '^[EWIP]: .*(unused-override|mismatched-override|malformed-override)' <<<"$lint"; then
 	fail "contrib/debian/lintian-overrides has overrides lintian no longer needs or cannot read"
 fi
 
 # --- 4. installation into scratch roots ---------------------------------
-# newroot DIR: an empty dpkg database and the account files useradd needs.
+# shellcheck source=testbed/scratchroot.sh
+. "$top/testbed/scratchroot.sh"
+# newroot DIR: a scratch root with systemd's targets and what the units
+# order themselves after, so that systemd-analyze can verify them inside
+# the root.
 newroot() {
-	local r=$1
-	mkdir -p "$r/var/lib/dpkg/info" "$r/var/lib/dpkg/updates" "$r/etc" "$r/lib/systemd/system"
-	: >"$r/var/lib/dpkg/status"
-	: >"$r/var/lib/dpkg/available"
-	echo 'root:x:0:0:root:/root:/bin/bash' >"$r/etc/passwd"
-	echo 'root:x:0:' >"$r/etc/group"
-	echo 'root:*:19000:0:99999:7:::' >"$r/etc/shadow"
-	echo 'root:*::' >"$r/etc/gshadow"
-	chmod 0640 "$r/etc/shadow" "$r/etc/gshadow"
-	# What the units order themselves after, and systemd's own targets,
-	# so that systemd-analyze can verify them inside the root.
-	local u
+	local r=$1 u
+	scratch_root "$r"
 	for u in sysinit.target basic.target shutdown.target sockets.target multi-user.target; do
 		printf '[Unit]\nDescription=%s stand-in\n' "$u" >"$r/lib/systemd/system/$u"
 	done
@@ -126,22 +126,13 @@ newroot() {
 		printf '[Unit]\nDescription=%s stand-in\n[Service]\nExecStart=/bin/true\n' "$u" >"$r/lib/systemd/system/$u"
 	done
 }
-# dpkgr DIR ARGS...: dpkg on the root DIR, maintainer scripts run here with
-# DPKG_ROOT=DIR. Depends (passwd, init-system-helpers) are on this system,
-# not in the scratch root.
-dpkgr() {
-	local r=$1
-	shift
-	DPKG_ROOT=$r dpkg --root="$r" --force-script-chrootless --force-depends "$@" >"$scratch/dpkg.log" 2>&1 ||
-		fail "dpkg --root $r $*:"$'\n'"$(cat "$scratch/dpkg.log")"
-}
 # account DB NAME ROOT: NAME's line of ROOT/etc/DB.
 account() { awk -F: -v n="$2" '$1 == n' "$3/etc/$1"; }
 
 root=$scratch/root
 newroot "$root"
 step "install into $root"
-dpkgr "$root" -i "$deb"
+dpkg_root "$root" -i "$deb"
 status=$(dpkg --root="$root" -s lcpfib | sed -n 's/^Status: //p')
 [ "$status" = "install ok installed" ] || fail "dpkg status is '$status'"
 
@@ -183,7 +174,7 @@ enabled=$(find "$root/etc/systemd/system" -name lcpfib.service 2>/dev/null || tr
 step "reinstall (postinst configure with the old version)"
 cp "$root/etc/passwd" "$scratch/passwd.before"
 cp "$root/etc/group" "$scratch/group.before"
-dpkgr "$root" -i "$deb"
+dpkg_root "$root" -i "$deb"
 cmp -s "$root/etc/passwd" "$scratch/passwd.before" || fail "a reinstall changed /etc/passwd"
 cmp -s "$root/etc/group" "$scratch/group.before" || fail "a reinstall changed /etc/group"
 
@@ -192,12 +183,12 @@ systemctl --root="$root" enable lcpfib.service >/dev/null 2>&1 || fail "systemct
 link=$root/etc/systemd/system/multi-user.target.wants/lcpfib.service
 [ -L "$link" ] || fail "systemctl enable made no $link"
 echo "edited by the operator" >>"$root/etc/lcpfib/lcpfib.yaml"
-dpkgr "$root" --remove lcpfib
+dpkg_root "$root" --remove lcpfib
 [ ! -e "$root/usr/sbin/lcpfib" ] || fail "remove left /usr/sbin/lcpfib"
 [ ! -e "$unit" ] || fail "remove left the unit"
 [ -f "$root/etc/lcpfib/lcpfib.yaml" ] || fail "remove deleted the conffile"
 [ -d "$root/var/lib/lcpfib" ] || fail "remove deleted /var/lib/lcpfib (only purge may)"
-dpkgr "$root" --purge lcpfib
+dpkg_root "$root" --purge lcpfib
 for p in /etc/lcpfib /var/lib/lcpfib /etc/systemd/system/multi-user.target.wants/lcpfib.service; do
 	if [ -e "$root$p" ] || [ -L "$root$p" ]; then fail "purge left $p"; fi
 done
@@ -215,7 +206,7 @@ echo 'nogroup:x:65534:' >>"$root2/etc/group"
 echo 'nogroup:*::' >>"$root2/etc/gshadow"
 echo 'lcpfib:x:321:65534::/nonexistent:/usr/sbin/nologin' >>"$root2/etc/passwd"
 echo 'lcpfib:*:19000:0:99999:7:::' >>"$root2/etc/shadow"
-dpkgr "$root2" -i "$deb"
+dpkg_root "$root2" -i "$deb"
 [ "$(grep -c '^vpp:' "$root2/etc/group")" = 1 ] || fail "postinst added a second group vpp"
 [ "$(account group vpp "$root2" | cut -d: -f3,4)" = 456:lcpfib ] || fail "existing lcpfib was not added to the existing vpp: $(account group vpp "$root2")"
 [ "$(account passwd lcpfib "$root2" | cut -d: -f3)" = 321 ] || fail "postinst changed the existing user: $(account passwd lcpfib "$root2")"

@@ -31,6 +31,9 @@ indent() { sed 's/^/  /'; }
 command -v shellcheck >/dev/null || fail "shellcheck is missing (testbed/setup.sh installs it)"
 shellcheck contrib/vpp-proto/install.sh || fail "shellcheck: contrib/vpp-proto/install.sh"
 
+# shellcheck source=testbed/scratchroot.sh
+. testbed/scratchroot.sh
+
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
@@ -51,14 +54,8 @@ script=$contrib/vpp-proto/install.sh
 # empty dpkg database.
 image() {
 	local r=$1
-	mkdir -p "$r/etc/frr" "$r/etc/vpp" "$r/etc/bird" "$r/etc/systemd/system" "$r/lib/systemd/system" \
-		"$r/var/lib/dpkg/info" "$r/var/lib/dpkg/updates"
-	: >"$r/var/lib/dpkg/status"
-	: >"$r/var/lib/dpkg/available"
-	echo 'root:x:0:0:root:/root:/bin/bash' >"$r/etc/passwd"
-	echo 'root:x:0:' >"$r/etc/group"
-	echo 'root:*:19000:0:99999:7:::' >"$r/etc/shadow"
-	echo 'root:*::' >"$r/etc/gshadow"
+	scratch_root "$r"
+	mkdir -p "$r/etc/frr" "$r/etc/vpp" "$r/etc/bird" "$r/etc/systemd/system"
 	cat >"$r/etc/frr/daemons" <<-'EOF'
 		bgpd=yes
 		ospfd=no
@@ -134,8 +131,7 @@ for want in "would run: dpkg --root=$img -i $deb" \
 done
 
 step "real run --root (package installed with dpkg --root)"
-DPKG_ROOT=$img dpkg --root="$img" --force-script-chrootless --force-depends -i "$deb" >"$scratch/dpkg.log" 2>&1 ||
-	fail "dpkg --root -i:"$'\n'"$(cat "$scratch/dpkg.log")"
+dpkg_root "$img" -i "$deb"
 out=$("$script" --root "$img" "$deb" 2>&1) || fail "install.sh failed:"$'\n'"$out"
 indent <<<"$out" >&2
 grep -qF "lcpfib $(dpkg-deb --field "$deb" Version) is already installed" <<<"$out" || fail "install.sh did not see the installed package"
@@ -177,8 +173,7 @@ printf 'unix {\n  nodaemon\n}\n' >"$img2/etc/vpp/startup.conf"
 sed -i '/^zebra_options=/d' "$img2/etc/frr/daemons"
 rm "$img2/etc/frr/frr.conf"
 rm -r "$contrib/bird"
-DPKG_ROOT=$img2 dpkg --root="$img2" --force-script-chrootless --force-depends -i "$deb" >"$scratch/dpkg.log" 2>&1 ||
-	fail "dpkg --root -i:"$'\n'"$(cat "$scratch/dpkg.log")"
+dpkg_root "$img2" -i "$deb"
 out=$("$script" --root "$img2" --no-start "$deb" 2>&1) || fail "install.sh on a bare image failed:"$'\n'"$out"
 grep -qF 'no ../bird/lcpfib.conf: BIRD left as it is' <<<"$out" || fail "install.sh did not skip BIRD without its snippet"
 want=$(printf '%s\n' 'unix {' '  nodaemon' '  gid vpp' '}' '' 'plugins {' '  plugin linux_cp_plugin.so { enable }' \

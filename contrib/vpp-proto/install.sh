@@ -184,24 +184,24 @@ put "$frrconf" "$work/frr.conf" frr.service
 # at the top level (sections) or in plugins { }; fails on a layout it
 # cannot edit safely.
 #   plugin NAME STATE        plugin NAME { STATE } in plugins, made or changed
-#   ensure SECTION LINE KEY  LINE in SECTION unless a line starting with KEY
-#                            is there (then that line becomes LINE when it
-#                            differs and KEY is "!"-free); SECTION made if absent
+#   ensure SECTION LINE KEY  LINE in SECTION: a line there starting with KEY
+#                            becomes LINE, else LINE is added; SECTION is made
+#                            if absent
 vppconf() {
 	awk -v op="$1" -v a="$2" -v b="$3" -v key="${4:-}" '
 	function trim(s) { sub(/^[[:space:]]+/, "", s); sub(/[[:space:]]+$/, "", s); return s }
 	{ lines[NR] = $0 }
 	END {
-		depth = 0; sect = ""; opn = 0; cls = 0; found = 0
+		depth = 0; sect = ""; cls = 0; found = 0
 		for (i = 1; i <= NR; i++) {
 			l = lines[i]; sub(/#.*/, "", l); t = trim(l)
 			if (depth == 0 && t ~ /^[A-Za-z0-9_-]+[[:space:]]*\{/) {
 				name = t; sub(/[[:space:]]*\{.*/, "", name)
-				sect = name; opn = i
+				sect = name
 				if (t ~ /\}[[:space:]]*$/ && gsub(/\{/, "{", t) == gsub(/\}/, "}", t)) {
 					# one-line section: "socksvr { default }"
 					if ((op == "plugin" && sect == "plugins") || (op == "ensure" && sect == a)) {
-						if (op == "ensure" && index(t, key) > 0) { found = i; continue }
+						if (op == "ensure" && index(t, b) > 0) { found = i; continue }
 						print "startup.conf line " i ": one-line section " sect " { ... }: edit it by hand" > "/dev/stderr"
 						exit 3
 					}
@@ -209,6 +209,10 @@ vppconf() {
 				}
 			}
 			n = gsub(/\{/, "{", l); m = gsub(/\}/, "}", l)
+			if (depth == 0 && n > 0 && sect == "") {
+				print "startup.conf line " i ": a { that opens no section: edit it by hand" > "/dev/stderr"
+				exit 3
+			}
 			if (depth == 1 && op == "plugin" && sect == "plugins" && t ~ ("^plugin[[:space:]]+" a "[[:space:]]")) {
 				if (t !~ /\{[[:space:]]*(enable|disable)[[:space:]]*\}/) {
 					print "startup.conf line " i ": plugin " a " is not written as { enable } or { disable }: edit it by hand" > "/dev/stderr"
