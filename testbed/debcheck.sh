@@ -23,12 +23,8 @@ cd "$(dirname "$0")/.."
 top=$(pwd)
 deb=$(realpath "$deb")
 
-fail() {
-	echo "debcheck: FAIL: $*" >&2
-	exit 1
-}
-step() { echo "debcheck: $*" >&2; }
-indent() { sed 's/^/  /'; }
+# shellcheck source=testbed/scratchroot.sh
+. testbed/scratchroot.sh
 
 [ "$(id -u)" = 0 ] || fail "run as root (dpkg --root and chown in scratch roots)"
 for tool in dpkg-deb dpkg lintian systemd-analyze systemctl useradd; do
@@ -110,8 +106,6 @@ if grep -E '^[EWIP]: .*(unused-override|mismatched-override|malformed-override)'
 fi
 
 # --- 4. installation into scratch roots ---------------------------------
-# shellcheck source=testbed/scratchroot.sh
-. "$top/testbed/scratchroot.sh"
 # newroot DIR: a scratch root with systemd's targets and what the units
 # order themselves after, so that systemd-analyze can verify them inside
 # the root.

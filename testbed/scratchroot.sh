@@ -1,7 +1,16 @@
 # shellcheck shell=bash
-# Sourced by testbed/debcheck.sh and testbed/vpp-proto-check.sh: scratch
-# roots to install lcpfib's package into with dpkg --root. The caller
-# defines fail MESSAGE.
+# Sourced by testbed/debcheck.sh and testbed/vpp-proto-check.sh: their
+# messages, and scratch roots to install lcpfib's package into with
+# dpkg --root.
+
+# fail MESSAGE: says what is wrong, prefixed by the check's name, and
+# ends the check.
+fail() {
+	echo "${0##*/}: FAIL: $*" >&2
+	exit 1
+}
+step() { echo "${0##*/}: $*" >&2; }
+indent() { sed 's/^/  /'; }
 
 # scratch_root DIR: an empty dpkg database and the account files useradd
 # and groupadd edit.

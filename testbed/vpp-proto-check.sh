@@ -20,19 +20,12 @@ set -euo pipefail
 deb=$(realpath "${1:?usage: $0 PACKAGE.deb}")
 cd "$(dirname "$0")/.."
 
-fail() {
-	echo "vpp-proto-check: FAIL: $*" >&2
-	exit 1
-}
-step() { echo "vpp-proto-check: $*" >&2; }
-indent() { sed 's/^/  /'; }
+# shellcheck source=testbed/scratchroot.sh
+. testbed/scratchroot.sh
 
 [ "$(id -u)" = 0 ] || fail "run as root"
 command -v shellcheck >/dev/null || fail "shellcheck is missing (testbed/setup.sh installs it)"
 shellcheck contrib/vpp-proto/install.sh || fail "shellcheck: contrib/vpp-proto/install.sh"
-
-# shellcheck source=testbed/scratchroot.sh
-. testbed/scratchroot.sh
 
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
