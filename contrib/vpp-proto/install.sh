@@ -19,9 +19,9 @@
 #      (socksvr) and `gid vpp` in unix;
 #   5. when ../bird/lcpfib.conf exists: copies it to /etc/bird/lcpfib.conf
 #      and includes it from the configuration bird-dataplane.service reads;
-#   6. enables lcpfib.service; on the running system (no --root), restarts
-#      what changed (vpp, frr, bird-dataplane) and starts lcpfib, unless
-#      --no-start.
+#   6. enables lcpfib.service; on the running system (no --root, systemd
+#      running), unless --no-start, restarts what changed (vpp, then frr and bird-dataplane,
+#      those that run) and starts lcpfib if it is not running.
 # Paths are relative to this script's directory, which is contrib/vpp-proto
 # in the repository and /usr/share/doc/lcpfib/examples/vpp-proto in the
 # package. Every file it changes is saved once as FILE.lcpfib-orig. Running
@@ -304,18 +304,22 @@ if [ "$("${sysctl[@]}" is-enabled lcpfib.service 2>/dev/null || true)" = enabled
 else
 	run "${sysctl[@]}" enable lcpfib.service
 fi
-if [ "$root" = / ] && [ "$start" = 1 ]; then
-	run systemctl daemon-reload
-	restart=()
-	mapfile -t restart < <(printf '%s\n' "${changed[@]}" | sort -u | grep . || true)
-	for svc in "${restart[@]}"; do
-		if systemctl --quiet is-active "$svc"; then
+if [ "$root" = / ] && [ "$start" = 1 ] && [ -d /run/systemd/system ]; then
+	# VPP first: its restart remakes the linux-cp interfaces FRR and BIRD
+	# use. lcpfib follows restarts of VPP and zebra by itself.
+	for svc in vpp.service frr.service bird-dataplane.service; do
+		printf '%s\n' "${changed[@]}" | grep -qx "$svc" || continue
+		if systemctl --quiet is-active "$svc" 2>/dev/null; then
 			run systemctl restart "$svc"
 		else
 			say "$svc is not running: not restarted"
 		fi
 	done
-	run systemctl restart lcpfib.service
+	if systemctl --quiet is-active lcpfib.service 2>/dev/null; then
+		say "lcpfib.service is running"
+	else
+		run systemctl start lcpfib.service
+	fi
 elif [ "${#changed[@]}" -gt 0 ]; then
 	say "restart to apply: $(printf '%s\n' "${changed[@]}" | sort -u | tr '\n' ' ')"
 fi
