@@ -80,10 +80,10 @@ has -rw-r--r-- usr/share/doc/lcpfib/changelog.Debian.gz
 has -rw-r--r-- usr/share/lintian/overrides/lcpfib
 while read -r f; do
 	has -rw-r--r-- "lib/systemd/system/${f#systemd/}"
-done < <(git ls-files systemd)
+done < <(git ls-files --cached --others --exclude-standard systemd)
 while read -r f; do
 	has -rw-r--r-- "usr/share/doc/lcpfib/examples/${f#contrib/}"
-done < <(git ls-files contrib | grep -v '^contrib/debian/')
+done < <(git ls-files --cached --others --exclude-standard contrib | grep -v '^contrib/debian/')
 for f in lib/systemd/system/lcpfib.service lib/systemd/system/frr.service.d/lcpfib.conf \
 	lib/systemd/system/bird-dataplane.service.d/lcpfib.conf; do
 	has -rw-r--r-- "$f"

@@ -65,21 +65,25 @@ exec_start=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' systemd/lcpfib.service)
 }
 install -m 0755 "$binary" "$root/usr/sbin/lcpfib"
 
+# files DIR: the files of the checkout under DIR, tracked or new, but not
+# those git ignores.
+files() {
+	git ls-files --cached --others --exclude-standard -- "$1" | sort -u
+}
+
 # Every unit and drop-in under systemd/, as laid out there.
-(cd systemd && find . -type f -name '*.service' -o -type f -path '*.d/*.conf') | sort |
-	while read -r f; do
-		install -D -m 0644 "systemd/$f" "$root/lib/systemd/system/$f"
-	done
+files systemd | while read -r f; do
+	install -D -m 0644 "$f" "$root/lib/systemd/system/${f#systemd/}"
+done
 
 # The configuration: a conffile, readable by everyone (it holds no secret).
 install -m 0644 contrib/lcpfib.yaml "$root/etc/lcpfib/lcpfib.yaml"
 
 # contrib/ (all but this directory) as examples, so that new snippets are
 # packaged as they are added. Nothing in examples is executable.
-(cd contrib && find . -path ./debian -prune -o -type f -print) | sort |
-	while read -r f; do
-		install -D -m 0644 "contrib/$f" "$doc/examples/$f"
-	done
+files contrib | grep -v '^contrib/debian/' | while read -r f; do
+	install -D -m 0644 "$f" "$doc/examples/${f#contrib/}"
+done
 gzip -9n -c README.md >"$doc/README.md.gz"
 
 # The man page.
