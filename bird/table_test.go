@@ -23,7 +23,9 @@ type spec struct {
 	hop  rib.Path
 }
 
-func (t *table) putSpec(pk rib.Packed, s spec) { t.put(pk, t.path(s.ref, s.gen, s.pref, s.kind, s.hop)) }
+func (t *table) putSpec(pk rib.Packed, s spec) {
+	t.put(pk, t.path(s.ref, s.gen, s.pref, s.kind, s.hop))
+}
 
 func TestTableSelection(t *testing.T) {
 	pk := rib.Key{Table: 254, Prefix: netip.MustParsePrefix("192.0.2.0/24")}.Pack()
