@@ -126,7 +126,8 @@ protocol static pb { ipv4 { preference 250; }; route 198.51.100.128/25 via 10.0.
 // TestIntegrationBIRD runs real BIRD 2 with the shipped contrib config
 // against lcpfib and vppsim: every kind of route, add-path ECMP and
 // preference, withdrawals, graceful restart and a crash (zero changes in
-// VPP), and birdc down (everything withdrawn).
+// VPP), an lcpfib restart (zero changes) and birdc down (everything
+// withdrawn).
 func TestIntegrationBIRD(t *testing.T) {
 	e := newLab(t, envOpts{yaml: birdYAML})
 	b := e.startBIRD(birdConf(t, birdStatics))
@@ -192,6 +193,17 @@ func TestIntegrationBIRD(t *testing.T) {
 			t.Fatalf("%s: stale paths left: %+v", how, st.Peers[0])
 		}
 	}
+
+	// lcpfib restarts: BIRD reconnects, sends its table again, and VPP
+	// sees no change at all; nothing is swept before BIRD's End-of-RIB.
+	seq := e.sim.LastSeq()
+	e.stopLcpfib()
+	e.startLcpfib()
+	e.waitBIRD("lcpfib restarted, BIRD's transfer complete", func(st bird.Status) bool {
+		return !st.Replaying && st.Peers[0].State == "established"
+	})
+	e.vppHas("after an lcpfib restart", want)
+	e.noChanges("lcpfib restart", seq)
 
 	// birdc down: BIRD says Cease, everything it announced goes.
 	if err := b.Down(); err != nil {
