@@ -324,3 +324,36 @@ func TestIntegrationBIRDPassword(t *testing.T) {
 	}
 	e.vppHas("right password", []string{fmt.Sprintf("0 192.0.2.0/24 via 10.0.0.2 sw %d w1", e.sw["eth0"])})
 }
+
+// TestIntegrationBIRDRestartTimeout: BIRD stops for a graceful restart and
+// does not come back within the restart time it advertised: its stale
+// routes are withdrawn then, not before.
+func TestIntegrationBIRDRestartTimeout(t *testing.T) {
+	e := newLab(t, envOpts{yaml: birdYAML})
+	contrib, err := os.ReadFile("../../contrib/bird/lcpfib.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The shipped file with a 4 s restart time instead of BIRD's 120 s.
+	c := strings.Replace(string(contrib), "\tgraceful restart on;\n", "\tgraceful restart on;\n\tgraceful restart time 4;\n", 1)
+	if c == string(contrib) {
+		t.Fatal("contrib/bird/lcpfib.conf has no graceful restart line")
+	}
+	conf := "router id 10.255.0.1;\nprotocol device { scan time 1; }\nprotocol static s4 { ipv4; route 192.0.2.0/24 via 10.0.0.2; }\n" + c
+	b := e.startBIRD(conf)
+	route := []string{fmt.Sprintf("0 192.0.2.0/24 via 10.0.0.2 sw %d w1", e.sw["eth0"])}
+	e.vppHas("BIRD's route", route)
+	if err := b.GracefulRestart(); err != nil {
+		t.Fatal(err)
+	}
+	lost := time.Now()
+	e.waitBIRD("session lost, restarting", func(st bird.Status) bool { return st.Peers[0].Restarting })
+	e.vppHas("while within the restart time", route)
+	e.vppHas("after the restart time", nil)
+	if took := time.Since(lost); took < 4*time.Second {
+		t.Fatalf("stale routes withdrawn %v after the session was lost, before BIRD's 4 s restart time", took)
+	}
+	if st := e.birdStatus(); st.Paths != 0 || st.Peers[0].Restarting {
+		t.Fatalf("bridge after the restart time: %+v", st)
+	}
+}
