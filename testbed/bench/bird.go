@@ -200,13 +200,15 @@ func (r *results) birdMarkdown() string {
 	fmt.Fprintf(&s, "| | FRR path (FPM) | BIRD path (BGP bridge) |\n|---|---|---|\n")
 	fmt.Fprintf(&s, "| routes | %d | %d |\n", (r.Table.Counts.V4 + r.Table.Counts.V6), bd.Routes)
 	fmt.Fprintf(&s, "| time to VPP holding every route | %s (first FPM byte to last reply) | %s (session established to last reply) |\n", secs(frr.Took), secs(bd.Took))
-	fmt.Fprintf(&s, "| rate | %s | %s |\n", rate((r.Table.Counts.V4 + r.Table.Counts.V6), frr.Took), rate(bd.Routes, bd.Took))
+	fmt.Fprintf(&s, "| rate | %s | %s |\n", rate((r.Table.Counts.V4+r.Table.Counts.V6), frr.Took), rate(bd.Routes, bd.Took))
 	fmt.Fprintf(&s, "| BIRD path / FRR path | | %.2fx (target <= 2x) |\n", bd.Took.Seconds()/frr.Took.Seconds())
 	fmt.Fprintf(&s, "| lcpfib peak RSS (VmHWM) | %s (%s) | %s (%s; target <= 1 KiB/route) |\n",
-		mib(frr.Mem.HWM), perRoute(frr.Mem.HWM, (r.Table.Counts.V4 + r.Table.Counts.V6)), mib(bd.Mem.HWM), perRoute(bd.Mem.HWM, bd.Routes))
+		mib(frr.Mem.HWM), perRoute(frr.Mem.HWM, (r.Table.Counts.V4+r.Table.Counts.V6)), mib(bd.Mem.HWM), perRoute(bd.Mem.HWM, bd.Routes))
 	fmt.Fprintf(&s, "| lcpfib RSS once settled | %s (%s) | %s (%s) |\n",
-		mib(frr.Settled.RSS), perRoute(frr.Settled.RSS, (r.Table.Counts.V4 + r.Table.Counts.V6)), mib(bd.Settled.RSS), perRoute(bd.Settled.RSS, bd.Routes))
-	perRt := func(d time.Duration, n int) string { return fmt.Sprintf("%.1f µs/route", float64(d.Microseconds())/float64(n)) }
+		mib(frr.Settled.RSS), perRoute(frr.Settled.RSS, (r.Table.Counts.V4+r.Table.Counts.V6)), mib(bd.Settled.RSS), perRoute(bd.Settled.RSS, bd.Routes))
+	perRt := func(d time.Duration, n int) string {
+		return fmt.Sprintf("%.1f µs/route", float64(d.Microseconds())/float64(n))
+	}
 	fmt.Fprintf(&s, "| lcpfib CPU time | %s | %s |\n", perRt(frr.CPU.LCPFIB, r.Table.Counts.V4+r.Table.Counts.V6), perRt(bd.CPU.LCPFIB, bd.Routes))
 	fmt.Fprintf(&s, "| CPU of other processes meanwhile (BIRD, parallel work) | %s of %s | %s of %s |\n",
 		secs(frr.CPU.Others), secs(frr.CPU.MachineCapacity), secs(bd.CPU.Others), secs(bd.CPU.MachineCapacity))
@@ -217,7 +219,6 @@ func (r *results) birdMarkdown() string {
 	}
 	return s.String()
 }
-
 
 func birdVersion() string {
 	out, err := lab.BIRDVersion()
