@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sirupsen/logrus"
 	"go.fd.io/govpp/adapter/socketclient"
 	"go.fd.io/govpp/core"
@@ -30,6 +32,12 @@ type daemon struct {
 	fpm     *fpm.Server
 	vpp     *vpp.Programmer
 	pairs   vpp.InterfaceSync
+
+	cfg      *Config              // in effect; reload (one goroutine) changes its live keys
+	control  *net.UnixListener    // control.socket; nil when off
+	progress *progress            // programming progress, for the log and show stats
+	latency  prometheus.Histogram // programming latency; nil without metrics
+	reloader *reloader            // SIGHUP; nil: no reloads
 }
 
 // newDaemon builds every component; nothing runs until run.
@@ -45,7 +53,8 @@ func newDaemon(ctx context.Context, cfg *Config, log *slog.Logger) (*daemon, fun
 		return nil, nil, fmt.Errorf("fpm.listen %s: %w", cfg.FPM.Listen, err)
 	}
 	d := &daemon{rib: rib.New(rib.Options{Logger: log.With("component", "rib"), RenewOnReplay: cfg.FPM.Notify}),
-		metrics: cfg.Metrics.Listen, log: log}
+		metrics: cfg.Metrics.Listen, log: log, cfg: cfg}
+	d.progress = newProgress(log.With("component", "progress"), d.progressSample)
 	if cfg.LinuxCP.Enable {
 		// Pairs, addresses, link state and neighbours follow Linux; a
 		// change of the pair table re-evaluates the routes through it.
@@ -76,6 +85,10 @@ func newDaemon(ctx context.Context, cfg *Config, log *slog.Logger) (*daemon, fun
 		ReplyTimeout:   cfg.VPP.ReplyTimeout,
 		ConnectTimeout: cfg.VPP.ConnectTimeout,
 	}
+	if cfg.Metrics.Listen != "" {
+		d.latency = newLatencyHistogram()
+		vcfg.Latency = func(took time.Duration) { d.latency.Observe(took.Seconds()) }
+	}
 	if cfg.FPM.Notify {
 		d.notify = zebra.NewNotifier(d.fpm, zebra.NotifierOptions{Logger: log.With("component", "zebra")})
 		vcfg.Results = d.notify
@@ -86,7 +99,19 @@ func newDaemon(ctx context.Context, cfg *Config, log *slog.Logger) (*daemon, fun
 		links.Close()
 		return nil, nil, err
 	}
-	return d, links.Close, nil
+	if cfg.Control.Socket != "" {
+		if d.control, err = listenControl(cfg.Control.Socket); err != nil {
+			ln.Close()
+			links.Close()
+			return nil, nil, err
+		}
+	}
+	return d, func() {
+		if d.control != nil {
+			d.control.Close() // removes the socket file
+		}
+		links.Close()
+	}, nil
 }
 
 // run runs every component until ctx is done or one of them fails.
@@ -107,16 +132,25 @@ func (d *daemon) run(ctx context.Context) error {
 	if d.metrics != "" {
 		g.Go(func() error { return serveMetrics(ctx, d.metrics, d, d.log) })
 	}
+	if d.control != nil {
+		g.Go(func() error { return d.serveControl(ctx, d.control) })
+	}
+	if d.reloader != nil {
+		g.Go(func() error { return d.watchReload(ctx, d.reloader) })
+	}
+	g.Go(func() error { return d.progress.run(ctx, progressInterval) })
 	return g.Wait()
 }
 
-// run starts lcpfib with cfg and returns when ctx is done.
-func run(ctx context.Context, cfg *Config, log *slog.Logger) error {
+// run starts lcpfib with cfg and returns when ctx is done; r (may be nil)
+// reloads the configuration on SIGHUP.
+func run(ctx context.Context, cfg *Config, log *slog.Logger, r *reloader) error {
 	d, closeFn, err := newDaemon(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer closeFn()
+	d.reloader = r
 	log.Info("lcpfib starting", "fpm", cfg.FPM.Listen, "vpp", cfg.VPP.Socket, "netns", cfg.Netns, "pairs", len(cfg.Interfaces))
 	if cfg.Debug.Pprof != "" {
 		stop, err := servePprof(cfg.Debug.Pprof, log)

@@ -53,6 +53,8 @@ func TestIntegrationLinuxCP(t *testing.T) {
 
 	cfgPath := filepath.Join(dir, "lcpfib.yaml")
 	yaml := fmt.Sprintf(`netns: %s
+control:
+  socket: %s
 vpp:
   socket: %s
 fpm:
@@ -63,7 +65,7 @@ linux-cp:
 interfaces:
   - linux: e0
     vpp: GigabitEthernet3/0/0
-`, ns.Path(), sock)
+`, ns.Path(), filepath.Join(dir, "ctl.sock"), sock)
 	if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
