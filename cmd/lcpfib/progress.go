@@ -121,7 +121,8 @@ func (pr *progress) step(now time.Time, s progressSample) {
 			}
 		}
 		if pr.p.Rate > 0 {
-			pr.p.ETA = jsonDuration(time.Duration(float64(pr.p.Total-pr.p.Done) / pr.p.Rate * float64(time.Second)))
+			eta := time.Duration(float64(pr.p.Total-pr.p.Done) / pr.p.Rate * float64(time.Second))
+			pr.p.ETA = jsonDuration(eta.Round(time.Millisecond))
 		}
 		pr.log.Info("programming progress", "done", pr.p.Done, "total", pr.p.Total, "pending", s.pending,
 			"in_flight", s.inflight, "routes_per_s", int(pr.p.Rate), "eta", time.Duration(pr.p.ETA).Round(time.Second))
