@@ -128,6 +128,7 @@ type Programmer struct {
 	// maxRate is the bound on requests per second in effect (show.go:
 	// SetMaxRate); the pipeline's pacer follows it.
 	maxRate atomic.Int64
+
 	count struct {
 		connects, added, deleted, errors, unresolved, skipped, unchanged atomic.Uint64
 		inflight                                                         atomic.Int64

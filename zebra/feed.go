@@ -75,7 +75,7 @@ type Feed struct {
 	// State of the current connection, owned by the calling goroutine.
 	conn      uint64
 	nh        nexthopTable
-	nhmu      sync.RWMutex // taken by the owner to change nh, and by NexthopGroups to read it (show.go)
+	nhmu      sync.RWMutex            // taken by the owner to change nh, and by NexthopGroups to read it (show.go)
 	routes    map[rib.Packed]nhgRoute // routes that name a nexthop id
 	held      int                     // of routes, how many wait for their nexthop
 	batch     batch
