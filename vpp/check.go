@@ -47,18 +47,17 @@ type CheckResult struct {
 // translated through the interface table as the programmer would. Routes
 // of tables that are never programmed (local) are left out; LSPs are
 // counted, not compared. Failures known to the programmer explain missing
-// or different routes.
+// or different routes. VPP's entries are compared as they stream in, so
+// a full table costs a digest per wanted route, not a copy of VPP's FIB.
 func (p *Programmer) Check(ctx context.Context, wanted []rib.Route) (CheckResult, error) {
 	var res CheckResult
-	have, tables, err := p.dumpOwned(ctx)
-	if err != nil {
-		return res, err
+	type want struct {
+		i int    // index in wanted
+		d uint64 // digest of the paths VPP should hold
 	}
-	res.Tables, res.InVPP = tables, len(have)
-	failed := map[rib.Key]string{}
-	for _, f := range p.Failures() {
-		failed[f.Key] = f.Err
-	}
+	wants := make(map[rib.Packed]want, len(wanted))
+	unprogrammable := map[rib.Packed]error{} // routeAdd's error: unresolved, or not programmable
+	vppTable := func(r *rib.Route) uint32 { id, _ := TableID(r.Key.Table); return id }
 	for i := range wanted {
 		r := &wanted[i]
 		if r.Key.IsLSP() {
@@ -71,58 +70,86 @@ func (p *Programmer) Check(ctx context.Context, wanted []rib.Route) (CheckResult
 		}
 		res.Wanted++
 		pk := r.Key.Pack()
-		got, inVPP := have[pk]
-		delete(have, pk)
-		d := Difference{Key: r.Key}
-		if inVPP {
-			d.Have = FormatPaths(got)
-		}
 		m, err := routeAdd(r, id, p.ifs)
 		if err != nil {
+			unprogrammable[pk] = err
+			wants[pk] = want{i: i}
+			continue
+		}
+		wants[pk] = want{i: i, d: digest(m.Route.Paths)}
+	}
+	failed := map[rib.Key]string{}
+	for _, f := range p.Failures() {
+		failed[f.Key] = f.Err
+	}
+	// explain completes d (Key, Have set) for a wanted route VPP does not
+	// hold as wanted.
+	explain := func(d Difference, r *rib.Route, pk rib.Packed) Difference {
+		if err := unprogrammable[pk]; err != nil {
 			var ue *UnresolvedError
 			if errors.As(err, &ue) {
 				d.Cause, d.Err = DiffUnresolved, ue.Error()
 			} else {
 				d.Cause, d.Err = DiffFailed, err.Error()
 			}
-			res.Differences = append(res.Differences, d)
-			continue
+			return d
 		}
-		d.Want = FormatPaths(m.Route.Paths)
+		if m, err := routeAdd(r, vppTable(r), p.ifs); err == nil {
+			d.Want = FormatPaths(m.Route.Paths)
+		}
 		switch {
-		case inVPP && digest(got) == digest(m.Route.Paths):
-			continue
 		case failed[r.Key] != "":
 			d.Cause, d.Err = DiffFailed, failed[r.Key]
-		case !inVPP:
+		case d.Have == "":
 			d.Cause = DiffMissing
 		default:
 			d.Cause = DiffPaths
 		}
-		res.Differences = append(res.Differences, d)
+		return d
 	}
-	for pk, paths := range have {
-		res.Differences = append(res.Differences, Difference{Key: pk.Key(), Cause: DiffExtra, Have: FormatPaths(paths)})
+	tables, err := p.walkOwned(ctx, func(pk rib.Packed, paths []fib_types.FibPath) error {
+		res.InVPP++
+		w, ok := wants[pk]
+		if !ok {
+			res.Differences = append(res.Differences, Difference{Key: pk.Key(), Cause: DiffExtra, Have: FormatPaths(paths)})
+			return nil
+		}
+		delete(wants, pk)
+		if unprogrammable[pk] == nil && digest(paths) == w.d {
+			return nil
+		}
+		r := &wanted[w.i]
+		res.Differences = append(res.Differences, explain(Difference{Key: r.Key, Have: FormatPaths(paths)}, r, pk))
+		return nil
+	})
+	if err != nil {
+		return res, err
+	}
+	res.Tables = tables
+	for pk, w := range wants {
+		r := &wanted[w.i]
+		res.Differences = append(res.Differences, explain(Difference{Key: r.Key}, r, pk))
 	}
 	slices.SortFunc(res.Differences, func(a, b Difference) int { return rib.CompareKeys(a.Key, b.Key) })
 	return res, nil
 }
 
-// dumpOwned dials VPP and returns the IP entries lcpfib owns, keyed as the
-// rib keys them, and how many tables VPP has.
-func (p *Programmer) dumpOwned(ctx context.Context) (map[rib.Packed][]fib_types.FibPath, int, error) {
+// walkOwned dials VPP and calls each for every IP entry lcpfib owns
+// (source API), keyed as the rib keys them; it returns how many tables
+// VPP has.
+func (p *Programmer) walkOwned(ctx context.Context, each func(rib.Packed, []fib_types.FibPath) error) (int, error) {
 	conn, _, err := dial(ctx, p.cfg.Socket, p.cfg.ConnectTimeout)
 	if err != nil {
-		return nil, 0, err
+		return 0, err
 	}
 	defer conn.Disconnect()
 	srcs, err := Sources(ctx, conn, p.cfg.ReplyTimeout)
 	if err != nil {
-		return nil, 0, err
+		return 0, err
 	}
 	apiSrc, ok := srcs["API"]
 	if !ok {
-		return nil, 0, fmt.Errorf("VPP reports no FIB source named API (fib_source_dump: %v)", srcs)
+		return 0, fmt.Errorf("VPP reports no FIB source named API (fib_source_dump: %v)", srcs)
 	}
 	var tables []tableKey
 	err = Dump(ctx, conn, &ip.IPTableDump{}, p.cfg.ReplyTimeout, func(m api.Message) error {
@@ -132,21 +159,20 @@ func (p *Programmer) dumpOwned(ctx context.Context) (map[rib.Packed][]fib_types.
 		return nil
 	})
 	if err != nil {
-		return nil, 0, err
+		return 0, err
 	}
-	out := map[rib.Packed][]fib_types.FibPath{}
 	for _, t := range tables {
 		err := WalkRoutes(ctx, conn, t.id, t.ip6, dumpTimeout(p.cfg.ReplyTimeout), func(e Entry) error {
-			if e.Source == apiSrc {
-				out[rib.Key{Table: linuxTable(e.Table), Prefix: e.Prefix}.Pack()] = e.Paths
+			if e.Source != apiSrc {
+				return nil
 			}
-			return nil
+			return each(rib.Key{Table: linuxTable(e.Table), Prefix: e.Prefix}.Pack(), e.Paths)
 		})
 		if err != nil {
-			return nil, 0, err
+			return 0, err
 		}
 	}
-	return out, len(tables), nil
+	return len(tables), nil
 }
 
 // Reread dumps VPP's IP FIB again and corrects the programmer's record of
@@ -158,7 +184,11 @@ func (p *Programmer) dumpOwned(ctx context.Context) (map[rib.Packed][]fib_types.
 // the dump runs may be sent once more, which is harmless. It returns how
 // many entries the record had wrong.
 func (p *Programmer) Reread(ctx context.Context) (int, error) {
-	have, _, err := p.dumpOwned(ctx)
+	have := map[rib.Packed]uint64{}
+	_, err := p.walkOwned(ctx, func(pk rib.Packed, paths []fib_types.FibPath) error {
+		have[pk] = digest(paths)
+		return nil
+	})
 	if err != nil {
 		return 0, err
 	}
@@ -176,19 +206,19 @@ func (p *Programmer) Reread(ctx context.Context) (int, error) {
 		if pk.Key().IsLSP() {
 			continue
 		}
-		paths, ok := have[pk]
+		vd, ok := have[pk]
 		switch {
 		case !ok:
 			delete(inst.m, pk)
 			fixed++
-		case digest(paths) != d:
-			inst.m[pk] = digest(paths)
+		case vd != d:
+			inst.m[pk] = vd
 			fixed++
 		}
 	}
-	for pk, paths := range have {
+	for pk, vd := range have {
 		if _, ok := inst.m[pk]; !ok {
-			inst.m[pk] = digest(paths)
+			inst.m[pk] = vd
 			adopt = append(adopt, pk.Key())
 			fixed++
 		}
