@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -88,9 +89,10 @@ func cliShow(args []string, stdout, stderr io.Writer) int {
 	}
 	var err error
 	if *asJSON {
-		var v any
-		if err = json.Unmarshal(data, &v); err == nil {
-			err = printJSON(stdout, v)
+		var b bytes.Buffer
+		if err = json.Indent(&b, data, "", "  "); err == nil {
+			b.WriteByte('\n')
+			_, err = b.WriteTo(stdout)
 		}
 	} else {
 		err = sc.print(stdout, data)
