@@ -73,55 +73,69 @@ func (pr *progress) current() Progress { return *pr.cur.Load() }
 func (pr *progress) run(ctx context.Context, interval time.Duration) error {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	sample := func(now time.Time) {
+		sctx, cancel := context.WithTimeout(ctx, interval)
+		s, err := pr.read(sctx)
+		cancel()
+		if err == nil { // else the rib was busy for a whole interval: next tick
+			pr.step(now, s)
+		}
+	}
+	sample(time.Now()) // a starting point, so the first interval has a rate
 	for {
 		select {
 		case now := <-t.C:
-			sctx, cancel := context.WithTimeout(ctx, interval)
-			s, err := pr.read(sctx)
-			cancel()
-			if err != nil {
-				continue // the rib is busy for a whole interval: next tick
-			}
-			pr.step(now, s)
+			sample(now)
 		case <-ctx.Done():
 			return nil
 		}
 	}
 }
 
-// step folds one sample in, logs and publishes.
+// step folds one sample in, logs and publishes. Samples come an interval
+// apart, so the start and the end of a batch are estimated from the rate:
+// it started done/rate before the first busy sample (not before the
+// previous sample), and ended eta after the last busy one (not after now).
 func (pr *progress) step(now time.Time, s progressSample) {
 	busy := s.pending > 0 || s.inflight > 0
+	rate := 0.0
+	if !pr.lastTime.IsZero() && s.done >= pr.last.done {
+		if d := now.Sub(pr.lastTime).Seconds(); d > 0 {
+			rate = float64(s.done-pr.last.done) / d
+		}
+	}
 	switch {
 	case busy && !pr.p.Active:
-		// The work began since the last sample: count from it.
-		pr.p = Progress{Active: true, Started: pr.lastTime, LastDone: pr.p.LastDone, LastTook: pr.p.LastTook}
-		if pr.lastTime.IsZero() {
-			pr.p.Started = now
-		}
+		pr.p = Progress{Active: true, Started: now, LastDone: pr.p.LastDone, LastTook: pr.p.LastTook}
 		pr.base = pr.last.done // counters start at zero with the daemon
+		if rate > 0 {
+			pr.p.Started = now.Add(-time.Duration(float64(s.done-pr.base) / rate * float64(time.Second)))
+		}
+		if !pr.lastTime.IsZero() && pr.p.Started.Before(pr.lastTime) {
+			pr.p.Started = pr.lastTime
+		}
 	case !busy && pr.p.Active:
+		end := now
+		if e := pr.lastTime.Add(time.Duration(pr.p.ETA)); pr.p.Rate > 0 && e.Before(now) {
+			end = e
+		}
 		pr.p.Active = false
 		pr.p.LastDone = s.done - pr.base
-		pr.p.LastTook = jsonDuration(now.Sub(pr.p.Started))
-		rate := 0.0
-		if d := now.Sub(pr.p.Started).Seconds(); d > 0 {
-			rate = float64(pr.p.LastDone) / d
+		took := end.Sub(pr.p.Started).Round(time.Millisecond)
+		pr.p.LastTook = jsonDuration(took)
+		avg := 0.0
+		if took > 0 {
+			avg = float64(pr.p.LastDone) / took.Seconds()
 		}
-		pr.log.Info("programming complete", "changes", pr.p.LastDone, "took", time.Duration(pr.p.LastTook).Round(time.Millisecond), "routes_per_s", int(rate))
+		pr.log.Info("programming complete", "changes", pr.p.LastDone, "took", took, "routes_per_s", int(avg))
 	}
 	if pr.p.Active {
 		pr.p.Done = s.done - pr.base
 		pr.p.Pending, pr.p.InFlight = s.pending, s.inflight
 		pr.p.Total = pr.p.Done + uint64(s.pending) + uint64(s.inflight)
-		pr.p.Rate, pr.p.ETA = 0, 0
-		if !pr.lastTime.IsZero() && s.done >= pr.last.done {
-			if d := now.Sub(pr.lastTime).Seconds(); d > 0 {
-				pr.p.Rate = float64(s.done-pr.last.done) / d
-			}
-		}
-		if pr.p.Rate > 0 {
-			eta := time.Duration(float64(pr.p.Total-pr.p.Done) / pr.p.Rate * float64(time.Second))
+		pr.p.Rate, pr.p.ETA = rate, 0
+		if rate > 0 {
+			eta := time.Duration(float64(pr.p.Total-pr.p.Done) / rate * float64(time.Second))
 			pr.p.ETA = jsonDuration(eta.Round(time.Millisecond))
 		}
 		pr.log.Info("programming progress", "done", pr.p.Done, "total", pr.p.Total, "pending", s.pending,

@@ -136,11 +136,12 @@ func TestProgress(t *testing.T) {
 	}
 	pr.step(t0.Add(15*time.Second), progressSample{done: 101000})
 	p = pr.current()
-	if p.Active || p.LastDone != 101000 || time.Duration(p.LastTook) != 15*time.Second {
+	// It ended eta (4.1 s) after the last busy sample.
+	if p.Active || p.LastDone != 101000 || time.Duration(p.LastTook) != 14100*time.Millisecond {
 		t.Fatalf("after the end: %+v", p)
 	}
 	out := logs.String()
-	for _, want := range []string{`msg="programming progress" done=10000 total=101000`, "routes_per_s=10000", `msg="programming complete" changes=101000 took=15s`} {
+	for _, want := range []string{`msg="programming progress" done=10000 total=101000`, "routes_per_s=10000", `msg="programming complete" changes=101000 took=14.1s routes_per_s=7163`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log lacks %q:\n%s", want, out)
 		}
