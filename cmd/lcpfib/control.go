@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -105,7 +106,7 @@ func (d *daemon) answer(ctx context.Context, c net.Conn) {
 	var req ctlRequest
 	switch {
 	case !sc.Scan():
-		rep.Error = fmt.Sprintf("reading the request: %v", cmpErr(sc.Err(), errors.New("no request line")))
+		rep.Error = fmt.Sprintf("reading the request: %v", cmp.Or(sc.Err(), errors.New("no request line")))
 	default:
 		if err := json.Unmarshal(sc.Bytes(), &req); err != nil {
 			rep.Error = fmt.Sprintf("request is not JSON: %v", err)
@@ -128,13 +129,6 @@ func (d *daemon) answer(ctx context.Context, c net.Conn) {
 	if _, err := c.Write(append(b, '\n')); err != nil {
 		d.log.Debug("control reply not delivered", "cmd", req.Cmd, "err", err)
 	}
-}
-
-func cmpErr(err, otherwise error) error {
-	if err != nil {
-		return err
-	}
-	return otherwise
 }
 
 // dispatch runs one request with its deadline.

@@ -188,6 +188,11 @@ func (d *daemon) status() string {
 	if vs.Connected {
 		vppUp = "up"
 	}
-	return fmt.Sprintf("zebra %s, VPP %s; %d routes wanted, %d in VPP, %d pending, %d failing, %d unresolved",
+	line := fmt.Sprintf("zebra %s, VPP %s; %d routes wanted, %d in VPP, %d pending, %d failing, %d unresolved",
 		zebraUp, vppUp, rs.Routes, vs.Installed, rs.Pending, vs.Failing, vs.Unresolved)
+	if p := d.progress; p != nil && p.current().Active {
+		p := p.current()
+		line += fmt.Sprintf("; programming %d/%d at %.0f routes/s", p.Done, p.Total, p.Rate)
+	}
+	return line
 }
