@@ -190,9 +190,10 @@ func (d *daemon) status() string {
 	}
 	line := fmt.Sprintf("zebra %s, VPP %s; %d routes wanted, %d in VPP, %d pending, %d failing, %d unresolved",
 		zebraUp, vppUp, rs.Routes, vs.Installed, rs.Pending, vs.Failing, vs.Unresolved)
-	if p := d.progress; p != nil && p.current().Active {
-		p := p.current()
-		line += fmt.Sprintf("; programming %d/%d at %.0f routes/s", p.Done, p.Total, p.Rate)
+	if d.progress != nil {
+		if p := d.progress.current(); p.Active {
+			line += fmt.Sprintf("; programming %d/%d at %.0f routes/s", p.Done, p.Total, p.Rate)
+		}
 	}
 	return line
 }
