@@ -102,6 +102,19 @@ func (s *subscription) stop() {
 // gen) whose readers forward events to w.events. When one of them fails
 // (ENOBUFS, a socket error) or ends, w.lost hears gen.
 func (w *Watcher) subscribe(n *nlNamespace, gen uint64) (*subscription, error) {
+	s, err := w.subscribeOnce(n, gen)
+	if err != nil && w.cfg.ReceiveBufferForce && errors.Is(err, unix.EPERM) {
+		// SO_RCVBUFFORCE needs CAP_NET_ADMIN; without it the buffer
+		// is capped by net.core.rmem_max.
+		w.log.Warn("no CAP_NET_ADMIN to force the netlink receive buffer; it is capped by net.core.rmem_max (raise that sysctl, or grant the capability)",
+			"receive_buffer", w.cfg.ReceiveBufferSize)
+		w.cfg.ReceiveBufferForce = false
+		s, err = w.subscribeOnce(n, gen)
+	}
+	return s, err
+}
+
+func (w *Watcher) subscribeOnce(n *nlNamespace, gen uint64) (*subscription, error) {
 	s := &subscription{done: make(chan struct{})}
 	var nsp *netns.NsHandle
 	if n.ns.IsOpen() {

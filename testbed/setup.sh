@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the demo and the tests need on a Debian 12 machine, as root:
-# FRR and BIRD 2 from Debian, iproute2, and Go >= the version go.mod names
+# FRR and BIRD 2 from Debian, iproute2, lintian and shellcheck (for the
+# package checks), and Go >= the version go.mod names
 # (from /usr/local/go when present; otherwise Debian's Go fetches the
 # toolchain from the Go module proxy). Safe to run again: it only installs
 # what is missing.
@@ -16,6 +17,8 @@ command -v bird >/dev/null || need_apt+=(bird2)
 command -v make >/dev/null || need_apt+=(make)
 command -v git >/dev/null || need_apt+=(git)
 command -v systemd-analyze >/dev/null || need_apt+=(systemd)
+command -v lintian >/dev/null || need_apt+=(lintian)     # make debcheck
+command -v shellcheck >/dev/null || need_apt+=(shellcheck) # make debcheck: the install script
 if [ ${#need_apt[@]} -gt 0 ]; then
 	if [ "$(id -u)" != 0 ]; then
 		echo "setup: need root to install ${need_apt[*]}" >&2

@@ -15,6 +15,8 @@ import (
 	"github.com/knadh/koanf/providers/env"
 	"github.com/knadh/koanf/providers/file"
 	"github.com/knadh/koanf/v2"
+
+	"github.com/lcpfib/lcpfib/bird"
 )
 
 // Config is lcpfib's whole configuration. Every key is documented in
@@ -28,6 +30,7 @@ type Config struct {
 	// /run/netns/dataplane). Empty: the namespace lcpfib runs in.
 	Netns string `koanf:"netns"`
 	FPM   struct {
+		Enable      bool          `koanf:"enable"`
 		Listen      string        `koanf:"listen"`
 		ReplayQuiet time.Duration `koanf:"replay-quiet"`
 		ReplayMax   time.Duration `koanf:"replay-max"`
@@ -40,6 +43,12 @@ type Config struct {
 		ReplyTimeout   time.Duration `koanf:"reply-timeout"`
 		ConnectTimeout time.Duration `koanf:"connect-timeout"`
 	} `koanf:"vpp"`
+	BIRD BIRDConfig `koanf:"bird"`
+	RIB  struct {
+		// Prefer names the source whose route is programmed when FRR
+		// and BIRD both announce a prefix: frr or bird.
+		Prefer string `koanf:"prefer"`
+	} `koanf:"rib"`
 	Interfaces []PairConfig  `koanf:"interfaces"`
 	LinuxCP    LinuxCPConfig `koanf:"linux-cp"`
 	Metrics    struct {
@@ -71,6 +80,7 @@ var defaults = map[string]any{
 	"log.level":           "info",
 	"log.format":          "text",
 	"netns":               "",
+	"fpm.enable":          true,
 	"fpm.listen":          "127.0.0.1:2620",
 	"fpm.replay-quiet":    "3s",
 	"fpm.replay-max":      "10m",
@@ -83,10 +93,20 @@ var defaults = map[string]any{
 	"debug.pprof":         "",
 	"metrics.listen":      "",
 	"control.socket":      DefaultControlSocket,
+	"rib.prefer":          "frr",
+	"bird.enable":         false,
+	"bird.listen":         "127.0.0.1:1790",
+	"bird.asn":            bird.DefaultASN,
+	"bird.router-id":      "",
+	"bird.ecmp":           false,
+	"bird.replay-max":     "10m",
 }
 
 // listKeys are keys whose value is a list of maps; only the file sets them.
-var listKeys = map[string][]string{"interfaces": {"linux", "vpp"}}
+var listKeys = map[string][]string{
+	"interfaces": {"linux", "vpp"},
+	"bird.peers": {"address", "asn", "password", "table"},
+}
 
 // envName is the environment variable that sets key: LCPFIB_ and the key in
 // upper case with '.' and '-' as '_' (vpp.reply-timeout:
@@ -243,6 +263,15 @@ func (c *Config) validate() error {
 	}
 	if s := c.Control.Socket; s != "" && (!strings.HasPrefix(s, "/") || len(s) > maxSocketPath) {
 		bad("control.socket", s, fmt.Sprintf("must be an absolute path of at most %d bytes (a unix socket's limit), or empty to turn it off", maxSocketPath))
+	}
+	if c.RIB.Prefer != "frr" && c.RIB.Prefer != "bird" {
+		bad("rib.prefer", c.RIB.Prefer, "use frr or bird")
+	}
+	if !c.FPM.Enable && !c.BIRD.Enable {
+		bad("fpm.enable", c.FPM.Enable, "at least one route source (fpm.enable or bird.enable) must be on")
+	}
+	if c.BIRD.Enable {
+		errs = append(errs, c.BIRD.validate()...)
 	}
 	if err := c.LinuxCP.validate(); err != nil {
 		errs = append(errs, err)

@@ -80,7 +80,7 @@ func newCtlEnv(t *testing.T) *ctlEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &daemon{cfg: cfg, log: slog.New(slog.DiscardHandler)}
+	d := &daemon{cfg: cfg, log: slog.New(slog.DiscardHandler), fpmOn: true}
 	d.rib = rib.New(rib.Options{})
 	d.feed = zebra.NewFeed(d.rib, zebra.Options{})
 	d.fpm = fpm.NewServer(d.feed, fpm.Options{Listener: ln, IdleAfter: 300 * time.Millisecond})

@@ -13,6 +13,7 @@ import (
 	"go.fd.io/govpp/core"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/lcpfib/lcpfib/bird"
 	"github.com/lcpfib/lcpfib/fpm"
 	"github.com/lcpfib/lcpfib/pairing"
 	"github.com/lcpfib/lcpfib/rib"
@@ -25,6 +26,8 @@ type daemon struct {
 	rib     *rib.RIB
 	feed    *zebra.Feed
 	notify  *zebra.Notifier  // nil when fpm.notify is off
+	fpmOn   bool             // fpm.enable: zebra's feed is served
+	bird    *bird.Bridge     // nil when bird.enable is off
 	linux   *pairing.Watcher // linux-cp pairing; nil with static pairs
 	sd      *notifier        // systemd notifications
 	metrics string           // metrics.listen; empty: off
@@ -47,14 +50,21 @@ func newDaemon(ctx context.Context, cfg *Config, log *slog.Logger) (*daemon, fun
 	if err != nil {
 		return nil, nil, fmt.Errorf("netns %s: %w", cfg.Netns, err)
 	}
-	ln, err := listenIn(ctx, cfg.Netns, cfg.FPM.Listen)
-	if err != nil {
-		links.Close()
-		return nil, nil, fmt.Errorf("fpm.listen %s: %w", cfg.FPM.Listen, err)
+	var ln net.Listener
+	if cfg.FPM.Enable {
+		if ln, err = listenIn(ctx, cfg.Netns, cfg.FPM.Listen); err != nil {
+			links.Close()
+			return nil, nil, fmt.Errorf("fpm.listen %s: %w", cfg.FPM.Listen, err)
+		}
+	} else {
+		cfg.FPM.Notify = false
+		ln = closedListener{}
 	}
-	d := &daemon{rib: rib.New(rib.Options{Logger: log.With("component", "rib"), RenewOnReplay: cfg.FPM.Notify}),
-		metrics: cfg.Metrics.Listen, log: log, cfg: cfg}
+	d := &daemon{rib: rib.New(ribOptions(cfg, log.With("component", "rib"))), metrics: cfg.Metrics.Listen, log: log, fpmOn: cfg.FPM.Enable, cfg: cfg}
 	d.progress = newProgress(log.With("component", "progress"), d.progressSample)
+	if cfg.BIRD.Enable {
+		d.bird = bird.New(d.rib, cfg.BIRD.options(cfg.Netns, log.With("component", "bird")))
+	}
 	if cfg.LinuxCP.Enable {
 		// Pairs, addresses, link state and neighbours follow Linux; a
 		// change of the pair table re-evaluates the routes through it.
@@ -119,7 +129,12 @@ func (d *daemon) run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return d.rib.Run(ctx) })
 	g.Go(func() error { return d.vpp.Run(ctx) })
-	g.Go(func() error { return d.fpm.Run(ctx) })
+	if d.fpmOn {
+		g.Go(func() error { return d.fpm.Run(ctx) })
+	}
+	if d.bird != nil {
+		g.Go(func() error { return d.bird.Run(ctx) })
+	}
 	if d.notify != nil {
 		g.Go(func() error { return d.notify.Run(ctx) })
 	}
@@ -197,3 +212,29 @@ func (d *daemon) status() string {
 	}
 	return line
 }
+
+// ribOptions are the rib's settings: which source wins a prefix both
+// announce, and which sources replay their tables (routes an earlier
+// lcpfib left in VPP are swept once every enabled source has).
+func ribOptions(cfg *Config, log *slog.Logger) rib.Options {
+	o := rib.Options{Logger: log, RenewOnReplay: cfg.FPM.Notify, Expect: []rib.Source{}}
+	o.Preference = []rib.Source{rib.SourceFRR, rib.SourceBIRD}
+	if cfg.RIB.Prefer == "bird" {
+		o.Preference = []rib.Source{rib.SourceBIRD, rib.SourceFRR}
+	}
+	if cfg.FPM.Enable {
+		o.Expect = append(o.Expect, rib.SourceFRR)
+	}
+	if cfg.BIRD.Enable {
+		o.Expect = append(o.Expect, rib.SourceBIRD)
+	}
+	return o
+}
+
+// closedListener stands in for the FPM listener when fpm.enable is off;
+// the FPM server is then never run.
+type closedListener struct{}
+
+func (closedListener) Accept() (net.Conn, error) { return nil, net.ErrClosed }
+func (closedListener) Close() error              { return nil }
+func (closedListener) Addr() net.Addr            { return &net.TCPAddr{} }

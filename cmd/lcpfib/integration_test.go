@@ -59,6 +59,17 @@ var nsSeq struct {
 
 func newEnv(t *testing.T, frrOpts lab.FRROptions) *labEnv {
 	t.Helper()
+	return newLab(t, envOpts{frr: &frrOpts})
+}
+
+// envOpts choose what a lab runs besides vppsim and lcpfib.
+type envOpts struct {
+	frr  *lab.FRROptions // nil: no FRR (fpm.enable stays on unless yaml says otherwise)
+	yaml string          // more lcpfib configuration, appended to the file
+}
+
+func newLab(t *testing.T, o envOpts) *labEnv {
+	t.Helper()
 	requireLab(t)
 	nsSeq.Lock()
 	nsSeq.n++
@@ -101,6 +112,7 @@ func newEnv(t *testing.T, frrOpts lab.FRROptions) *labEnv {
 	for linux, name := range vppNames {
 		yaml += fmt.Sprintf("  - linux: %s\n    vpp: %q\n", linux, name)
 	}
+	yaml += o.yaml
 	if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -114,14 +126,17 @@ func newEnv(t *testing.T, frrOpts lab.FRROptions) *labEnv {
 	e.log = slog.New(slog.NewTextHandler(logf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.startLcpfib()
 
-	frrLog, err := os.Create(filepath.Join(dir, "frr.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	frrOpts.Log = frrLog
-	e.frr, err = lab.StartFRR(ns, filepath.Join(dir, "frr"), frrOpts)
-	if err != nil {
-		t.Fatal(err)
+	if o.frr != nil {
+		frrLog, err := os.Create(filepath.Join(dir, "frr.log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		frrOpts := *o.frr
+		frrOpts.Log = frrLog
+		e.frr, err = lab.StartFRR(ns, filepath.Join(dir, "frr"), frrOpts)
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	e.conn, err = core.Connect(socketclient.NewVppClient(sock))
@@ -132,15 +147,19 @@ func newEnv(t *testing.T, frrOpts lab.FRROptions) *labEnv {
 	// VRF (FRR 8.4 rib_tables_iter_next), so routes of other tables
 	// configured before the connection never reach lcpfib. Start the
 	// steps once zebra is connected.
-	e.waitZebra(1)
+	if e.frr != nil {
+		e.waitZebra(1)
+	}
 	t.Cleanup(func() {
 		e.conn.Disconnect()
-		e.frr.Stop()
+		if e.frr != nil {
+			e.frr.Stop()
+		}
 		e.stopLcpfib()
 		stopSim()
 		<-simDone
 		if t.Failed() {
-			for _, f := range []string{"lcpfib.log", "frr.log"} {
+			for _, f := range []string{"lcpfib.log", "frr.log", "bird.log"} {
 				b, _ := os.ReadFile(filepath.Join(dir, f))
 				t.Logf("---- %s (last 8000 bytes)\n%s", f, tail(b, 8000))
 			}

@@ -43,6 +43,9 @@ func (d *daemon) reload(r *reloader) (applied, restart []string, err error) {
 		d.log.Error("configuration not reloaded: the running one stays", "err", err)
 		return nil, nil, err
 	}
+	if !cfg.FPM.Enable {
+		cfg.FPM.Notify = false // as newDaemon runs it: nothing to notify
+	}
 	old, now := flatten(d.cfg), flatten(cfg)
 	var changed []string
 	for k, v := range now {

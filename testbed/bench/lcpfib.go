@@ -23,6 +23,7 @@ type daemonConfig struct {
 	Sets      []string  // --set KEY=VALUE, verbatim
 	Env       []string  // extra environment, KEY=VALUE
 	ConfigDir string    // where the YAML file goes
+	Extra     string    // more YAML, appended verbatim
 }
 
 // yaml renders the configuration file. Strings are written as YAML
@@ -39,6 +40,7 @@ func (c daemonConfig) yaml() string {
 	for i, name := range c.Pairs {
 		fmt.Fprintf(&b, "  - linux: eth%d\n    vpp: %s\n", i, q(name))
 	}
+	b.WriteString(c.Extra)
 	return b.String()
 }
 

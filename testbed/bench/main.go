@@ -67,6 +67,7 @@ type options struct {
 	verify     bool
 	cpuprofile string
 	cmdline    string
+	bird       bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -100,6 +101,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.timeout, "timeout", 15*time.Minute, "longest a table load, update or resync may take")
 	fs.DurationVar(&o.sample, "sample", 100*time.Millisecond, "sampling interval of the plot")
 	fs.BoolVar(&o.verify, "verify", true, "dump VPP's FIB at the end and compare it with the table")
+	fs.BoolVar(&o.bird, "bird", false, "compare the FRR path with the BIRD path: the FRR load, then the same table from a real BIRD through the BGP bridge (other phases skipped; write it to another -out)")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of this process (sender and vppsim) here")
 	if err := fs.Parse(args); err != nil {
 		return nil, err

@@ -37,6 +37,7 @@ type results struct {
 	Idle, Busy         latencyResult
 	Update             updateResult
 	Restart            restartResult
+	BIRD               birdResult // -bird only
 	SelfMem            memStatus
 	Verified           int
 	VerifyDiff         string

@@ -178,9 +178,15 @@ func run(ctx context.Context, o *options, stdout io.Writer) (err error) {
 	res.End = time.Now()
 	res.LoadEnd = loadAvg()
 	md := res.markdown(o)
+	if o.bird {
+		md = res.birdReport()
+	}
 	fmt.Fprint(stdout, md)
 	if err := os.WriteFile(o.out, []byte(md), 0o644); err != nil {
 		return fmt.Errorf("writing -out: %w", err)
+	}
+	if o.bird {
+		return nil
 	}
 	if err := res.writePlot(o.plot); err != nil {
 		return fmt.Errorf("writing -plot: %w", err)
@@ -195,6 +201,14 @@ func (b *bench) phases(ctx context.Context, res *results) (err error) {
 		return err
 	}
 	b.logf("load: %s in %s", rate(b.want, res.Load.Took), secs(res.Load.Took))
+	if b.o.bird {
+		b.logf("BIRD path: the same table from BIRD through the BGP bridge")
+		if res.BIRD, err = b.birdLoad(ctx); err != nil {
+			return err
+		}
+		b.logf("BIRD path: %s in %s", rate(b.want, res.BIRD.Took), secs(res.BIRD.Took))
+		return nil
+	}
 	if err := b.addProbes(ctx); err != nil {
 		return err
 	}

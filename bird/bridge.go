@@ -1,0 +1,599 @@
+package bird
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"strconv"
+	"time"
+	"unique"
+
+	api "github.com/osrg/gobgp/v3/api"
+	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
+	"github.com/osrg/gobgp/v3/pkg/server"
+
+	"github.com/lcpfib/lcpfib/rib"
+)
+
+// Sink receives the bridge's changes; *rib.RIB is one.
+type Sink interface {
+	Apply(ctx context.Context, u rib.Update) error
+}
+
+// Bridge is the embedded BGP speaker BIRD exports its routes to. One
+// goroutine (Run) owns its state; Status may be called from any.
+type Bridge struct {
+	o      Options
+	sink   Sink
+	log    *slog.Logger
+	events chan event
+	timers chan restartTimeout
+	status chan chan Status
+}
+
+// New returns a Bridge; nothing listens until Run.
+func New(sink Sink, o Options) *Bridge {
+	o.defaults()
+	return &Bridge{
+		o: o, sink: sink, log: o.Logger,
+		events: make(chan event, 64),
+		timers: make(chan restartTimeout),
+		status: make(chan chan Status),
+	}
+}
+
+// Status is what `lcpfib show bird` prints.
+type Status struct {
+	Listen    string
+	ASN       uint32
+	ECMP      bool
+	Replaying bool   // the first transfer after start is not complete yet
+	Prefixes  int    // keys with at least one path
+	Paths     int    // paths held (add-path: several per prefix)
+	Updates   uint64 // batches of paths GoBGP handed over
+	Announced uint64 // paths announced
+	Withdrawn uint64 // paths withdrawn (by BIRD, a session loss or a stale sweep)
+	Invalid   uint64 // paths that broke the route convention (treated as withdrawn)
+	Peers     []PeerStatus
+}
+
+// PeerStatus describes one configured BIRD peer.
+type PeerStatus struct {
+	Address    string
+	ASN        uint32
+	Table      uint32
+	State      string // BGP FSM state: idle, active, established, ...
+	Since      time.Time
+	Restarting bool // graceful restart: its paths are kept as stale
+	Families   []string
+	EndOfRIB   []string // families whose End-of-RIB arrived in this session
+	Paths      int
+	Stale      int
+}
+
+// Status returns the bridge's state.
+func (b *Bridge) Status(ctx context.Context) (Status, error) {
+	reply := make(chan Status, 1)
+	select {
+	case b.status <- reply:
+	case <-ctx.Done():
+		return Status{}, ctx.Err()
+	}
+	select {
+	case s := <-reply:
+		return s, nil
+	case <-ctx.Done():
+		return Status{}, ctx.Err()
+	}
+}
+
+type family uint8
+
+const (
+	ipv4 family = 1 << iota
+	ipv6
+)
+
+func familyOf(p netip.Prefix) family {
+	if p.Addr().Is4() {
+		return ipv4
+	}
+	return ipv6
+}
+
+func (f family) names() []string {
+	var out []string
+	if f&ipv4 != 0 {
+		out = append(out, "ipv4-unicast")
+	}
+	if f&ipv6 != 0 {
+		out = append(out, "ipv6-unicast")
+	}
+	return out
+}
+
+// peer is the bridge's view of one configured peer.
+type peer struct {
+	cfg        Peer
+	idx        uint16
+	up         bool
+	state      string
+	since      time.Time
+	gen        uint32 // bumped when a session ends gracefully: older paths are stale
+	restarting bool
+	timer      *time.Timer
+	families   family // negotiated in the current session
+	eor        family // End-of-RIB received in the current session
+	transfers  int    // complete table transfers (End-of-RIB for every family)
+}
+
+type restartTimeout struct {
+	peer uint16
+	gen  uint32
+}
+
+// run is the state Run owns.
+type run struct {
+	b      *Bridge
+	bgp    *server.BgpServer
+	peers  []*peer
+	byAddr map[netip.Addr]*peer
+	t      *table
+	st     Status
+	dirty  map[rib.Packed]struct{}
+	replay bool // the rib replay (see Run) is open
+	logged int  // invalid-path log lines so far
+}
+
+// maxInvalidLogs bounds the log lines about paths that break the
+// convention; the Invalid counter keeps counting.
+const maxInvalidLogs = 20
+
+// Run starts the BGP speaker and programs what the peers announce until
+// ctx is done. The first complete table transfer of every peer is a
+// replay for the rib: routes an earlier lcpfib left in the dataplane and
+// nobody announces again are swept after it (or after ReplayMax).
+func (b *Bridge) Run(ctx context.Context) error {
+	if err := b.o.Validate(); err != nil {
+		return fmt.Errorf("bird: %w", err)
+	}
+	s := server.NewBgpServer(server.LoggerOption(newLogger(b.log)))
+	if err := serve(s, b.o.Netns); err != nil {
+		return fmt.Errorf("bird: %w", err)
+	}
+	defer b.stop(s)
+	r := &run{b: b, bgp: s, byAddr: map[netip.Addr]*peer{}, t: newTable(b.o.ECMP), dirty: map[rib.Packed]struct{}{}}
+	if err := r.start(ctx); err != nil {
+		return err
+	}
+	if err := b.sink.Apply(ctx, rib.Update{Source: rib.SourceBIRD, Resync: rib.ResyncBegin}); err != nil {
+		return nil // ctx done
+	}
+	r.replay = true
+	replayMax := time.NewTimer(b.o.ReplayMax)
+	defer replayMax.Stop()
+	b.log.Info("BGP bridge listening for BIRD", "listen", b.o.Listen, "asn", b.o.ASN, "peers", len(b.o.Peers), "ecmp", b.o.ECMP)
+	for {
+		select {
+		case ev := <-b.events:
+			r.event(ctx, ev)
+			// Batch what is already queued into one rib update.
+		drain:
+			for range 16 {
+				select {
+				case ev := <-b.events:
+					r.event(ctx, ev)
+				default:
+					break drain
+				}
+			}
+		case to := <-b.timers:
+			r.restartExpired(to)
+		case <-replayMax.C:
+			if r.replay {
+				b.log.Warn("BIRD's first table transfer did not complete in time; sweeping what an earlier lcpfib left anyway",
+					"replay_max", b.o.ReplayMax)
+				r.endReplay(ctx)
+			}
+		case ch := <-b.status:
+			ch <- r.status()
+		case <-ctx.Done():
+			for _, p := range r.peers {
+				if p.timer != nil {
+					p.timer.Stop()
+				}
+			}
+			return nil
+		}
+		if err := r.flush(ctx); err != nil {
+			return nil // ctx done
+		}
+	}
+}
+
+// stop closes the sessions (BIRD sees a Cease) and the listener, giving
+// GoBGP a bounded time to do so.
+func (b *Bridge) stop(s *server.BgpServer) {
+	done := make(chan struct{})
+	go func() { s.Stop(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		b.log.Warn("GoBGP did not stop within 5s; leaving it")
+	}
+}
+
+// start configures GoBGP: listener, an import policy that keeps the
+// global RIB empty, the watch, then the peers.
+func (r *run) start(ctx context.Context) error {
+	o := r.b.o
+	// GoBGP's global RIB gets no IPv4 or IPv6 unicast table (only route
+	// target membership, which no peer negotiates): the bridge reads the
+	// Adj-RIB-In and selects itself, so GoBGP keeps no second copy of
+	// every path and runs no best-path selection.
+	err := r.bgp.StartBgp(ctx, &api.StartBgpRequest{Global: &api.Global{
+		Asn:             o.ASN,
+		RouterId:        o.RouterID.String(),
+		ListenPort:      int32(o.Listen.Port()),
+		ListenAddresses: []string{o.Listen.Addr().String()},
+		Families:        []uint32{uint32(bgp.RF_RTC_UC)},
+	}})
+	if err != nil {
+		return fmt.Errorf("bird: listen %s: %w", o.Listen, err)
+	}
+	for i, pc := range o.Peers {
+		p := &peer{cfg: pc, idx: uint16(i), state: "idle"}
+		r.peers = append(r.peers, p)
+		r.byAddr[pc.Address.Unmap()] = p
+	}
+	// GoBGP calls back from a goroutine of its own: decoding there runs
+	// in parallel with the bridge's loop, and what crosses over is
+	// compact.
+	d := decoder{byAddr: r.byAddr, asn: o.ASN}
+	err = r.bgp.WatchEvent(ctx, &api.WatchEventRequest{
+		Peer: &api.WatchEventRequest_Peer{},
+		Table: &api.WatchEventRequest_Table{Filters: []*api.WatchEventRequest_Table_Filter{
+			{Type: api.WatchEventRequest_Table_Filter_ADJIN},
+			{Type: api.WatchEventRequest_Table_Filter_EOR},
+		}},
+	}, func(ev *api.WatchEventResponse) {
+		select {
+		case r.b.events <- d.event(ev):
+		case <-ctx.Done():
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("bird: watching GoBGP: %w", err)
+	}
+	for i, pc := range o.Peers {
+		if err := r.bgp.AddPeer(ctx, &api.AddPeerRequest{Peer: peerConfig(o, pc)}); err != nil {
+			return fmt.Errorf("bird: peers[%d] %s: %w", i, pc.Address, err)
+		}
+	}
+	return nil
+}
+
+// peerConfig is a configured peer as GoBGP wants it: passive (BIRD
+// connects), IPv4 and IPv6 unicast with add-path receive, graceful restart
+// as the receiving (helper) speaker.
+func peerConfig(o Options, pc Peer) *api.Peer {
+	fam := func(afi api.Family_Afi) *api.AfiSafi {
+		return &api.AfiSafi{
+			Config:            &api.AfiSafiConfig{Family: &api.Family{Afi: afi, Safi: api.Family_SAFI_UNICAST}, Enabled: true},
+			AddPaths:          &api.AddPaths{Config: &api.AddPathsConfig{Receive: true}},
+			MpGracefulRestart: &api.MpGracefulRestart{Config: &api.MpGracefulRestartConfig{Enabled: true}},
+		}
+	}
+	hold := uint64(o.HoldTime / time.Second)
+	p := &api.Peer{
+		Conf:            &api.PeerConf{NeighborAddress: pc.Address.String(), PeerAsn: pc.ASN, AuthPassword: pc.Password},
+		Transport:       &api.Transport{PassiveMode: true, LocalAddress: o.Listen.Addr().String()},
+		Timers:          &api.Timers{Config: &api.TimersConfig{HoldTime: hold, KeepaliveInterval: max(hold/3, 1), ConnectRetry: 5}},
+		GracefulRestart: &api.GracefulRestart{Enabled: true, HelperOnly: true, RestartTime: 120},
+		AfiSafis:        []*api.AfiSafi{fam(api.Family_AFI_IP), fam(api.Family_AFI_IP6)},
+	}
+	if pc.ASN != o.ASN {
+		// An eBGP BIRD on the same host is more than one hop away as far
+		// as TTL checks go (loopback source addresses).
+		p.EbgpMultihop = &api.EbgpMultihop{Enabled: true, MultihopTtl: 255}
+	}
+	return p
+}
+
+func (r *run) event(ctx context.Context, ev event) {
+	if ev.peer != nil {
+		r.peerState(ctx, ev.peer)
+		return
+	}
+	if len(ev.paths) == 0 {
+		return
+	}
+	r.st.Updates++
+	for i := range ev.paths {
+		r.path(ctx, &ev.paths[i])
+	}
+}
+
+// path handles one decoded path (or End-of-RIB marker).
+func (r *run) path(ctx context.Context, it *item) {
+	p := it.peer
+	if p == nil {
+		r.b.log.Warn("path from an unknown peer ignored", "peer", it.from)
+		return
+	}
+	if it.eor != 0 {
+		r.endOfRIB(ctx, p, it.eor)
+		return
+	}
+	rc, err := it.rc, it.err
+	if !rc.prefix.IsValid() {
+		r.invalid(p, "", err)
+		return
+	}
+	pk := rib.Key{Table: p.cfg.Table, Prefix: rc.prefix}.Pack()
+	ref := ref{peer: p.idx, id: rc.id}
+	switch {
+	case err != nil:
+		// RFC 7606's treat-as-withdraw: a path that cannot be used
+		// replaces what the same path said before.
+		r.invalid(p, rc.prefix.String(), err)
+		if r.t.remove(pk, ref) {
+			r.st.Withdrawn++
+			r.dirty[pk] = struct{}{}
+		}
+	case rc.withdraw:
+		if r.t.remove(pk, ref) {
+			r.st.Withdrawn++
+			r.dirty[pk] = struct{}{}
+		}
+	default:
+		r.st.Announced++
+		r.t.put(pk, bpath{ref: ref, gen: p.gen, pref: rc.pref, hop: unique.Make(rc.path), kind: rc.kind})
+		r.dirty[pk] = struct{}{}
+	}
+}
+
+func (r *run) invalid(p *peer, prefix string, err error) {
+	r.st.Invalid++
+	r.logged++
+	if r.logged <= maxInvalidLogs {
+		r.b.log.Warn("path from BIRD breaks the route convention (contrib/bird/lcpfib.conf); treated as withdrawn",
+			"peer", p.cfg.Address, "prefix", prefix, "err", err)
+	}
+}
+
+// peerState follows a session's state changes.
+func (r *run) peerState(ctx context.Context, ap *api.Peer) {
+	p := r.byAddr[parseAddr(ap.GetState().GetNeighborAddress())]
+	if p == nil {
+		return
+	}
+	state := sessionState(ap.GetState().GetSessionState())
+	if state == p.state {
+		return
+	}
+	p.state = state
+	established := ap.GetState().GetSessionState() == api.PeerState_ESTABLISHED
+	switch {
+	case established && !p.up:
+		p.up, p.since, p.eor = true, time.Now(), 0
+		p.families = r.negotiated(ctx, p)
+		r.b.log.Info("BIRD session established", "peer", p.cfg.Address, "families", p.families.names(),
+			"restarting", p.restarting)
+		if p.families == 0 {
+			r.transferDone(ctx, p)
+		}
+	case !established && p.up:
+		p.up, p.since = false, time.Now()
+		r.sessionLost(ctx, p)
+	}
+}
+
+// negotiated returns the unicast families BIRD announced in its OPEN.
+func (r *run) negotiated(ctx context.Context, p *peer) family {
+	var f family
+	err := r.bgp.ListPeer(ctx, &api.ListPeerRequest{Address: p.cfg.Address.String()}, func(ap *api.Peer) {
+		for _, c := range ap.GetState().GetRemoteCap() {
+			var mp api.MultiProtocolCapability
+			if c.UnmarshalTo(&mp) != nil || mp.GetFamily().GetSafi() != api.Family_SAFI_UNICAST {
+				continue
+			}
+			switch mp.GetFamily().GetAfi() {
+			case api.Family_AFI_IP:
+				f |= ipv4
+			case api.Family_AFI_IP6:
+				f |= ipv6
+			}
+		}
+	})
+	if err != nil {
+		r.b.log.Warn("reading the peer's capabilities failed; expecting both families", "peer", p.cfg.Address, "err", err)
+		return ipv4 | ipv6
+	}
+	return f
+}
+
+// sessionLost keeps the peer's paths as stale when it restarts gracefully
+// (until its End-of-RIB or restart time) and withdraws them otherwise.
+func (r *run) sessionLost(ctx context.Context, p *peer) {
+	var restartTime uint32
+	graceful := false
+	err := r.bgp.ListPeer(ctx, &api.ListPeerRequest{Address: p.cfg.Address.String()}, func(ap *api.Peer) {
+		gr := ap.GetGracefulRestart()
+		graceful, restartTime = gr.GetPeerRestarting(), gr.GetPeerRestartTime()
+	})
+	if err != nil {
+		graceful = false
+	}
+	if p.timer != nil {
+		p.timer.Stop()
+		p.timer = nil
+	}
+	if graceful && restartTime > 0 {
+		p.gen++
+		p.restarting = true
+		gen := p.gen
+		p.timer = time.AfterFunc(time.Duration(restartTime)*time.Second, func() {
+			select {
+			case r.b.timers <- restartTimeout{peer: p.idx, gen: gen}:
+			case <-ctx.Done():
+			}
+		})
+		r.b.log.Info("BIRD is restarting gracefully: its routes are kept until it is back",
+			"peer", p.cfg.Address, "restart_time", restartTime, "paths", r.countPeer(p, false))
+		return
+	}
+	p.restarting = false
+	n := r.dropPeer(p, func(rib.Packed, bpath) bool { return true })
+	r.b.log.Info("BIRD session closed: its routes are withdrawn", "peer", p.cfg.Address, "paths", n)
+}
+
+func (r *run) restartExpired(to restartTimeout) {
+	p := r.peers[to.peer]
+	if !p.restarting || p.gen != to.gen {
+		return
+	}
+	p.restarting, p.timer = false, nil
+	n := r.dropPeer(p, func(_ rib.Packed, bp bpath) bool { return bp.gen != p.gen })
+	r.b.log.Warn("BIRD did not finish its graceful restart in time: its stale routes are withdrawn",
+		"peer", p.cfg.Address, "paths", n)
+}
+
+// endOfRIB sweeps the family's stale paths of a restarting peer and notes
+// a completed transfer.
+func (r *run) endOfRIB(ctx context.Context, p *peer, f family) {
+	if p.eor&f != 0 {
+		return
+	}
+	p.eor |= f
+	if p.restarting {
+		n := r.dropPeer(p, func(pk rib.Packed, bp bpath) bool { return bp.gen != p.gen && familyOf(pk.Key().Prefix) == f })
+		r.b.log.Info("End-of-RIB from a restarting BIRD: stale routes swept", "peer", p.cfg.Address,
+			"family", f.names(), "swept", n)
+	}
+	if p.families&^p.eor == 0 {
+		r.transferDone(ctx, p)
+	}
+}
+
+func (r *run) transferDone(ctx context.Context, p *peer) {
+	if p.restarting {
+		p.restarting = false
+		if p.timer != nil {
+			p.timer.Stop()
+			p.timer = nil
+		}
+		// Anything still stale belongs to a family BIRD no longer sends.
+		r.dropPeer(p, func(_ rib.Packed, bp bpath) bool { return bp.gen != p.gen })
+	}
+	p.transfers++
+	r.b.log.Info("BIRD's table transfer complete", "peer", p.cfg.Address, "paths", r.countPeer(p, false))
+	if !r.replay {
+		return
+	}
+	for _, q := range r.peers {
+		if q.transfers == 0 {
+			return
+		}
+	}
+	r.endReplay(ctx)
+}
+
+func (r *run) endReplay(ctx context.Context) {
+	r.replay = false
+	// The sweep must see every change made so far.
+	if r.flush(ctx) != nil {
+		return
+	}
+	r.b.sink.Apply(ctx, rib.Update{Source: rib.SourceBIRD, Resync: rib.ResyncEnd})
+}
+
+// dropPeer removes the peer's paths gone selects and returns how many.
+func (r *run) dropPeer(p *peer, gone func(rib.Packed, bpath) bool) int {
+	n := 0
+	changed := r.t.drop(func(pk rib.Packed, bp bpath) bool {
+		if bp.ref.peer == p.idx && gone(pk, bp) {
+			n++
+			return true
+		}
+		return false
+	})
+	for _, pk := range changed {
+		r.dirty[pk] = struct{}{}
+	}
+	r.st.Withdrawn += uint64(n)
+	return n
+}
+
+func (r *run) countPeer(p *peer, staleOnly bool) int {
+	n := 0
+	count := func(bp bpath) {
+		if bp.ref.peer == p.idx && (!staleOnly || bp.gen != p.gen) {
+			n++
+		}
+	}
+	for _, bp := range r.t.one {
+		count(bp)
+	}
+	for _, ps := range r.t.many {
+		for _, bp := range ps {
+			count(bp)
+		}
+	}
+	return n
+}
+
+// flush hands the changed keys' routes to the sink in one update.
+func (r *run) flush(ctx context.Context) error {
+	if len(r.dirty) == 0 {
+		return nil
+	}
+	u := rib.Update{Source: rib.SourceBIRD}
+	for pk := range r.dirty {
+		if rt, ok := r.t.route(pk); ok {
+			u.Set = append(u.Set, rt)
+		} else {
+			u.Del = append(u.Del, pk.Key())
+		}
+	}
+	clear(r.dirty)
+	return r.b.sink.Apply(ctx, u)
+}
+
+func (r *run) status() Status {
+	st := r.st
+	st.Listen = r.b.o.Listen.String()
+	st.ASN = r.b.o.ASN
+	st.ECMP = r.b.o.ECMP
+	st.Replaying = r.replay
+	st.Prefixes = r.t.len()
+	st.Paths = r.t.pathCount()
+	for _, p := range r.peers {
+		st.Peers = append(st.Peers, PeerStatus{
+			Address: p.cfg.Address.String(), ASN: p.cfg.ASN, Table: p.cfg.Table,
+			State: p.state, Since: p.since, Restarting: p.restarting,
+			Families: p.families.names(), EndOfRIB: p.eor.names(),
+			Paths: r.countPeer(p, false), Stale: r.countPeer(p, true),
+		})
+	}
+	return st
+}
+
+func sessionState(s api.PeerState_SessionState) string {
+	switch s {
+	case api.PeerState_IDLE:
+		return "idle"
+	case api.PeerState_CONNECT:
+		return "connect"
+	case api.PeerState_ACTIVE:
+		return "active"
+	case api.PeerState_OPENSENT:
+		return "opensent"
+	case api.PeerState_OPENCONFIRM:
+		return "openconfirm"
+	case api.PeerState_ESTABLISHED:
+		return "established"
+	}
+	return "state-" + strconv.Itoa(int(s))
+}
