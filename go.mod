@@ -2,6 +2,10 @@ module github.com/lcpfib/lcpfib
 
 go 1.26
 
+// Go listens with MPTCP by default since 1.24; an MPTCP listener refuses
+// TCP_MD5SIG (the BGP bridge's peer passwords) and IP_TTL.
+godebug multipathtcp=0
+
 require (
 	github.com/google/go-cmp v0.7.0
 	github.com/knadh/koanf/parsers/yaml v0.1.0

@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"strconv"
 	"time"
-	"unique"
 
 	api "github.com/osrg/gobgp/v3/api"
 	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
@@ -120,7 +119,7 @@ type peer struct {
 	up         bool
 	state      string
 	since      time.Time
-	gen        uint32 // bumped when a session ends gracefully: older paths are stale
+	gen        uint16 // bumped when a session ends gracefully: older paths are stale
 	restarting bool
 	timer      *time.Timer
 	families   family // negotiated in the current session
@@ -130,7 +129,7 @@ type peer struct {
 
 type restartTimeout struct {
 	peer uint16
-	gen  uint32
+	gen  uint16
 }
 
 // run is the state Run owns.
@@ -349,7 +348,7 @@ func (r *run) path(ctx context.Context, it *item) {
 		}
 	default:
 		r.st.Announced++
-		r.t.put(pk, bpath{ref: ref, gen: p.gen, pref: rc.pref, hop: unique.Make(rc.path), kind: rc.kind})
+		r.t.put(pk, r.t.path(ref, p.gen, rc.pref, rc.kind, rc.path))
 		r.dirty[pk] = struct{}{}
 	}
 }
@@ -513,7 +512,7 @@ func (r *run) endReplay(ctx context.Context) {
 func (r *run) dropPeer(p *peer, gone func(rib.Packed, bpath) bool) int {
 	n := 0
 	changed := r.t.drop(func(pk rib.Packed, bp bpath) bool {
-		if bp.ref.peer == p.idx && gone(pk, bp) {
+		if bp.peer == p.idx && gone(pk, bp) {
 			n++
 			return true
 		}
@@ -529,7 +528,7 @@ func (r *run) dropPeer(p *peer, gone func(rib.Packed, bpath) bool) int {
 func (r *run) countPeer(p *peer, staleOnly bool) int {
 	n := 0
 	count := func(bp bpath) {
-		if bp.ref.peer == p.idx && (!staleOnly || bp.gen != p.gen) {
+		if bp.peer == p.idx && (!staleOnly || bp.gen != p.gen) {
 			n++
 		}
 	}

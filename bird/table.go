@@ -3,7 +3,6 @@ package bird
 import (
 	"cmp"
 	"slices"
-	"unique"
 
 	"github.com/lcpfib/lcpfib/rib"
 )
@@ -25,29 +24,48 @@ func compareRef(a, b ref) int {
 	return cmp.Compare(a.id, b.id)
 }
 
-// bpath is one received path as the table keeps it: 32 bytes, its next
-// hop interned (a full table has few distinct next hops).
+// bpath is one received path as the table keeps it: 16 bytes, its next
+// hop an index into the table's interned next hops (a full table has a
+// handful of distinct ones).
 type bpath struct {
-	ref  ref
-	gen  uint32 // the peer's session generation that last announced it
+	id   uint32 // add-path identifier
 	pref uint32
-	hop  unique.Handle[rib.Path]
-	kind rib.Kind
+	hk   uint32 // route kind << 24 | index of the next hop in table.hops
+	peer uint16 // index of the peer in the configuration
+	gen  uint16 // the peer's session generation that last announced it (wraps)
 }
+
+func (p bpath) ref() ref       { return ref{peer: p.peer, id: p.id} }
+func (p bpath) kind() rib.Kind { return rib.Kind(p.hk >> 24) }
 
 // table holds every path the peers announced, per key, and turns them into
 // the route the bridge wants for the key. Almost every prefix has one
 // path, so those live in a map of values; prefixes with several (add-path)
 // move to a second map.
 type table struct {
-	ecmp bool
-	one  map[rib.Packed]bpath
-	many map[rib.Packed][]bpath
+	ecmp   bool
+	one    map[rib.Packed]bpath
+	many   map[rib.Packed][]bpath
+	hops   []rib.Path
+	hopIdx map[rib.Path]uint32
 }
 
 func newTable(ecmp bool) *table {
-	return &table{ecmp: ecmp, one: make(map[rib.Packed]bpath), many: make(map[rib.Packed][]bpath)}
+	return &table{ecmp: ecmp, one: make(map[rib.Packed]bpath), many: make(map[rib.Packed][]bpath), hopIdx: make(map[rib.Path]uint32)}
 }
+
+// path makes a bpath, interning its next hop.
+func (t *table) path(r ref, gen uint16, pref uint32, kind rib.Kind, hop rib.Path) bpath {
+	i, ok := t.hopIdx[hop]
+	if !ok {
+		i = uint32(len(t.hops))
+		t.hops = append(t.hops, hop)
+		t.hopIdx[hop] = i
+	}
+	return bpath{id: r.id, pref: pref, hk: uint32(kind)<<24 | i, peer: r.peer, gen: gen}
+}
+
+func (t *table) hop(p bpath) rib.Path { return t.hops[p.hk&(1<<24-1)] }
 
 // paths returns the key's paths; the slice must not be kept.
 func (t *table) paths(pk rib.Packed, buf *[1]bpath) []bpath {
@@ -61,7 +79,7 @@ func (t *table) paths(pk rib.Packed, buf *[1]bpath) []bpath {
 // put stores p in place of the path with the same ref, or adds it.
 func (t *table) put(pk rib.Packed, p bpath) {
 	if o, ok := t.one[pk]; ok {
-		if o.ref == p.ref {
+		if o.ref() == p.ref() {
 			t.one[pk] = p
 			return
 		}
@@ -75,7 +93,7 @@ func (t *table) put(pk rib.Packed, p bpath) {
 		return
 	}
 	for i := range ps {
-		if ps[i].ref == p.ref {
+		if ps[i].ref() == p.ref() {
 			ps[i] = p
 			return
 		}
@@ -86,7 +104,7 @@ func (t *table) put(pk rib.Packed, p bpath) {
 // remove drops the path with ref r; it reports whether there was one.
 func (t *table) remove(pk rib.Packed, r ref) bool {
 	if o, ok := t.one[pk]; ok {
-		if o.ref != r {
+		if o.ref() != r {
 			return false
 		}
 		delete(t.one, pk)
@@ -97,7 +115,7 @@ func (t *table) remove(pk rib.Packed, r ref) bool {
 		return false
 	}
 	n := len(ps)
-	ps = slices.DeleteFunc(ps, func(p bpath) bool { return p.ref == r })
+	ps = slices.DeleteFunc(ps, func(p bpath) bool { return p.ref() == r })
 	switch len(ps) {
 	case n:
 		return false
@@ -167,23 +185,23 @@ func (t *table) route(pk rib.Packed) (rib.Route, bool) {
 	}
 	best := ps[0]
 	for _, p := range ps[1:] {
-		if p.pref > best.pref || (p.pref == best.pref && compareRef(p.ref, best.ref) < 0) {
+		if p.pref > best.pref || (p.pref == best.pref && compareRef(p.ref(), best.ref()) < 0) {
 			best = p
 		}
 	}
-	r := rib.Route{Key: pk.Key(), Kind: best.kind, Source: rib.SourceBIRD, Protocol: rtprotBIRD}
-	if best.kind != rib.Unicast {
+	r := rib.Route{Key: pk.Key(), Kind: best.kind(), Source: rib.SourceBIRD, Protocol: rtprotBIRD}
+	if best.kind() != rib.Unicast {
 		return r, true
 	}
-	r.Paths = []rib.Path{best.hop.Value()}
+	r.Paths = []rib.Path{t.hop(best)}
 	if !t.ecmp {
 		return r, true
 	}
 	for _, p := range ps {
-		if p.ref == best.ref || p.pref != best.pref || p.kind != rib.Unicast {
+		if p.ref() == best.ref() || p.pref != best.pref || p.kind() != rib.Unicast {
 			continue
 		}
-		if h := p.hop.Value(); !slices.Contains(r.Paths, h) {
+		if h := t.hop(p); !slices.Contains(r.Paths, h) {
 			r.Paths = append(r.Paths, h)
 		}
 	}

@@ -127,14 +127,21 @@ type state struct {
 	// source has asked for (yet): what an earlier lcpfib programmed. They
 	// are withdrawn once every expected source has completed a replay.
 	orphans map[Packed]struct{}
-	stats   Stats
+	// held are keys the dataplane held on lcpfib's behalf (orphans) that
+	// a source renewed in the middle of its replay: they reach the
+	// dataplane only once that replay is complete, so a route that
+	// arrives in parts (BIRD's add-path paths of one prefix, one UPDATE
+	// each) is not reprogrammed with the first part alone after an
+	// lcpfib restart.
+	held  map[Packed]Source
+	stats Stats
 }
 
 func newState(rank map[Source]int, expect []Source, renew bool) *state {
 	return &state{
 		rank: rank, expect: expect, renew: renew,
 		entries: make(map[Packed]entry),
-		replays: make(map[Source]*replay), orphans: make(map[Packed]struct{}),
+		replays: make(map[Source]*replay), orphans: make(map[Packed]struct{}), held: make(map[Packed]Source),
 	}
 }
 
@@ -160,13 +167,19 @@ func (s *state) apply(u Update, now time.Time) {
 		if rp.active {
 			rp.tables[rt.Table] = true
 		}
-		s.set(rt, rp.gen, rp.active && s.renew)
+		s.set(rt, rp.gen, rp.active && s.renew, rp.active)
 	}
 	for _, k := range u.Del {
 		k.Prefix = k.Prefix.Masked()
 		s.del(u.Source, k.Pack())
 	}
 	if u.Resync == ResyncEnd && rp.active {
+		for pk, src := range s.held {
+			if src == u.Source {
+				delete(s.held, pk)
+				s.markDirty(pk)
+			}
+		}
 		s.sweep(u.Source, rp)
 		rp.active, rp.done = false, true
 		s.stats.LastResync = now.Sub(rp.started)
@@ -177,8 +190,11 @@ func (s *state) apply(u Update, now time.Time) {
 // set stores a source's route. An unchanged route is not the dataplane's
 // business, unless renew says the dataplane wants to hear of it anyway
 // (to tell a replaying daemon it is installed).
-func (s *state) set(rt Route, gen uint32, renew bool) {
+func (s *state) set(rt Route, gen uint32, renew, replaying bool) {
 	pk := rt.Key.Pack()
+	if _, orphan := s.orphans[pk]; orphan && replaying {
+		s.held[pk] = rt.Source
+	}
 	delete(s.orphans, pk)
 	e, had := s.entries[pk]
 	if !had || e.empty() {
@@ -194,7 +210,9 @@ func (s *state) set(rt Route, gen uint32, renew bool) {
 	same := old != nil && old.paths == nr.paths && old.kind == nr.kind && old.protocol == nr.protocol
 	e.put(nr)
 	winner := e.best(s.rank).source
+	_, held := s.held[pk]
 	switch {
+	case held: // marked when the replay completes
 	case same:
 		if renew && winner == rt.Source {
 			s.mark(&e, pk)
@@ -216,7 +234,7 @@ func (s *state) del(src Source, pk Packed) bool {
 	if e.empty() {
 		s.routes--
 	}
-	if wasBest {
+	if _, held := s.held[pk]; wasBest && !held {
 		s.mark(&e, pk)
 	}
 	s.store(pk, e)

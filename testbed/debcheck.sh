@@ -145,9 +145,14 @@ for u in lcpfib.service frr.service bird-dataplane.service; do
 	out=$(systemd-analyze verify --root="$root" "$u" 2>&1) || fail "systemd-analyze verify --root $u:"$'\n'"$out"
 	[ -z "$out" ] || fail "systemd-analyze verify --root $u:"$'\n'"$out"
 done
+# Enabled, lcpfib is pulled in by FRR and BIRD (WantedBy=), which the
+# drop-ins order after it; nothing pulls it in before it is enabled.
 for u in frr.service bird-dataplane.service; do
-	grep -qx 'Wants=lcpfib.service' "$root/lib/systemd/system/$u.d/lcpfib.conf" ||
-		fail "$u.d/lcpfib.conf does not pull lcpfib.service in"
+	grep -qx 'After=lcpfib.service' "$root/lib/systemd/system/$u.d/lcpfib.conf" ||
+		fail "$u.d/lcpfib.conf does not order $u after lcpfib.service"
+	! grep -q '^\(Wants\|Requires\|BindsTo\)=.*lcpfib' "$root/lib/systemd/system/$u.d/lcpfib.conf" ||
+		fail "$u.d/lcpfib.conf pulls lcpfib.service in even when it is not enabled"
+	grep -q "^WantedBy=.*\b$u\b" "$unit" || fail "lcpfib.service is not WantedBy $u"
 done
 
 want_user=$(sed -n 's/^User=//p' "$unit")

@@ -147,6 +147,9 @@ diff <(grep -v -e linux_nl -e 'default netns' "$sc") <(grep -v -e linux_nl "$sc.
 	fail "startup.conf: more changed than linux_nl and the namespace:"$'\n'"$(diff -u "$sc.lcpfib-orig" "$sc")"
 cmp -s "$img/etc/bird/lcpfib.conf" "$contrib/bird/lcpfib.conf" || fail "/etc/bird/lcpfib.conf is not the snippet"
 grep -qx 'include "/etc/bird/lcpfib.conf";' "$img/etc/bird/bird-dataplane.conf" || fail "bird-dataplane.conf does not include the snippet"
+sed -n '/^bird:$/,/^[a-z]/p' "$img/etc/lcpfib/lcpfib.yaml" | grep -qx '  enable: true' || fail "lcpfib.yaml: the BIRD bridge is not on"
+grep -qx '  peers: \[{address: 127.0.0.2}\]' "$img/etc/lcpfib/lcpfib.yaml" || fail "lcpfib.yaml: BIRD (127.0.0.2) is not the bridge's peer"
+ycheck=$("$img/usr/sbin/lcpfib" config check "$img/etc/lcpfib/lcpfib.yaml" 2>&1) || fail "the edited lcpfib.yaml does not check: $ycheck"
 for f in etc/frr/daemons etc/frr/frr.conf etc/vpp/startup.conf etc/bird/bird-dataplane.conf; do
 	[ -f "$img/$f.lcpfib-orig" ] || fail "no $f.lcpfib-orig"
 done

@@ -305,9 +305,9 @@ func TestProgrammerMPLSRestartCostsNothing(t *testing.T) {
 
 	r2.Apply(ctx, rib.Update{Source: rib.SourceFRR, Resync: rib.ResyncBegin})
 	r2.Apply(ctx, rib.Update{Source: rib.SourceFRR, Set: []rib.Route{ipr, lsps[0], lsps[1]}}) // 102 is gone
-	waitFor(t, "replay handled", func() bool { return p2.Stats().Unchanged == 3 })
+	// What the dataplane holds is compared once the replay is complete.
 	r2.Apply(ctx, rib.Update{Source: rib.SourceFRR, Resync: rib.ResyncEnd})
-	waitFor(t, "sweep", func() bool { return p2.Stats().MPLS.LSPsDeleted == 1 })
+	waitFor(t, "replay handled and swept", func() bool { return p2.Stats().Unchanged == 3 && p2.Stats().MPLS.LSPsDeleted == 1 })
 	s := p2.Stats()
 	if s.RoutesAdded != 0 || s.MPLS.LSPsAdded != 0 || s.RouteErrors != 0 || s.Installed != 3 {
 		t.Fatalf("stats %+v", s)

@@ -126,7 +126,8 @@ protocol static pb { ipv4 { preference 250; }; route 198.51.100.128/25 via 10.0.
 // TestIntegrationBIRD runs real BIRD 2 with the shipped contrib config
 // against lcpfib and vppsim: every kind of route, add-path ECMP and
 // preference, withdrawals, graceful restart and a crash (zero changes in
-// VPP), and birdc down (everything withdrawn).
+// VPP), an lcpfib restart (zero changes) and birdc down (everything
+// withdrawn).
 func TestIntegrationBIRD(t *testing.T) {
 	e := newLab(t, envOpts{yaml: birdYAML})
 	b := e.startBIRD(birdConf(t, birdStatics))
@@ -192,6 +193,17 @@ func TestIntegrationBIRD(t *testing.T) {
 			t.Fatalf("%s: stale paths left: %+v", how, st.Peers[0])
 		}
 	}
+
+	// lcpfib restarts: BIRD reconnects, sends its table again, and VPP
+	// sees no change at all; nothing is swept before BIRD's End-of-RIB.
+	seq := e.sim.LastSeq()
+	e.stopLcpfib()
+	e.startLcpfib()
+	e.waitBIRD("lcpfib restarted, BIRD's transfer complete", func(st bird.Status) bool {
+		return !st.Replaying && st.Peers[0].State == "established"
+	})
+	e.vppHas("after an lcpfib restart", want)
+	e.noChanges("lcpfib restart", seq)
 
 	// birdc down: BIRD says Cease, everything it announced goes.
 	if err := b.Down(); err != nil {
@@ -274,4 +286,41 @@ func TestIntegrationBothSources(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.vppHas("FRR back", []string{fmt.Sprintf("0 192.0.2.0/24 via 10.0.0.2 sw %d w1", sw0), birdOnly})
+}
+
+// TestIntegrationBIRDPassword: with a TCP MD5 password on both sides the
+// session comes up; BIRD with a wrong one gets none.
+func TestIntegrationBIRDPassword(t *testing.T) {
+	e := newLab(t, envOpts{yaml: "bird:\n  enable: true\n  peers:\n    - address: 127.0.0.2\n      password: s3cret\n"})
+	contrib, err := os.ReadFile("../../contrib/bird/lcpfib.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	withPassword := func(pw string) string {
+		c := strings.Replace(string(contrib), "\tmultihop;\n", "\tmultihop;\n\tpassword \""+pw+"\";\n", 1)
+		if c == string(contrib) {
+			t.Fatal("contrib/bird/lcpfib.conf has no multihop line to add the password after")
+		}
+		return "router id 10.255.0.1;\nprotocol device { scan time 1; }\nprotocol static s4 { ipv4; route 192.0.2.0/24 via 10.0.0.2; }\n" + c
+	}
+	b, err := lab.StartBIRD(e.ns, filepath.Join(e.dir, "bird"), withPassword("wrong"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Kill)
+	// A wrong key: the SYNs are dropped by the kernel, BIRD never connects.
+	time.Sleep(5 * time.Second)
+	if out, _ := b.Birdc("show protocols lcpfib"); strings.Contains(out, "Established") {
+		t.Fatalf("session with the wrong password:\n%s", out)
+	}
+	if st := e.birdStatus(); st.Peers[0].State == "established" {
+		t.Fatalf("bridge established with the wrong password: %+v", st.Peers[0])
+	}
+	if err := b.Configure(withPassword("s3cret")); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Established("lcpfib", 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	e.vppHas("right password", []string{fmt.Sprintf("0 192.0.2.0/24 via 10.0.0.2 sw %d w1", e.sw["eth0"])})
 }

@@ -71,6 +71,14 @@ func TestConfigErrorsNameKeyAndValue(t *testing.T) {
 		{"unknown env", "", map[string]string{"LCPFIB_VPP_SOKET": "/x"}, []string{"LCPFIB_VPP_SOKET", "LCPFIB_VPP_SOCKET"}},
 		{"metrics off loopback", "metrics:\n  listen: 192.0.2.1:9342\n", nil, []string{"metrics.listen", "192.0.2.1:9342", "loopback"}},
 		{"pprof off loopback", "debug:\n  pprof: 0.0.0.0:6060\n", nil, []string{"debug.pprof", "0.0.0.0:6060", "loopback"}},
+		{"bird off loopback", "bird:\n  enable: true\n  listen: 0.0.0.0:179\n  peers: [{address: 127.0.0.2}]\n", nil, []string{"bird.listen", "0.0.0.0:179", "loopback"}},
+		{"bird without peers", "bird:\n  enable: true\n", nil, []string{"bird.peers", "at least one"}},
+		{"bird peer twice", "bird:\n  enable: true\n  peers: [{address: 127.0.0.2}, {address: 127.0.0.2}]\n", nil, []string{"bird.peers[1].address", "once"}},
+		{"bird peer not an address", "bird:\n  enable: true\n  peers: [{address: bird}]\n", nil, []string{"bird.peers[0].address", `"bird"`}},
+		{"bird peer unknown field", "bird:\n  enable: true\n  peers: [{address: 127.0.0.2, port: 179}]\n", nil, []string{"bird.peers[0].port"}},
+		{"bird router-id", "bird:\n  enable: true\n  router-id: \"::1\"\n  peers: [{address: 127.0.0.2}]\n", nil, []string{"bird.router-id", "IPv4"}},
+		{"no source", "fpm:\n  enable: false\n", nil, []string{"fpm.enable", "at least one route source"}},
+		{"bad prefer", "rib:\n  prefer: kernel\n", nil, []string{"rib.prefer", `"kernel"`, "frr or bird"}},
 		{"two errors at once", "vpp:\n  window: -1\nlog:\n  format: xml\n", nil, []string{"vpp.window", "log.format"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

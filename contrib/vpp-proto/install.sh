@@ -289,6 +289,18 @@ if [ -f "$here/../bird/lcpfib.conf" ]; then
 		} >"$work/bird.conf"
 	fi
 	put "$bird_conf" "$work/bird.conf" bird-dataplane.service
+	# lcpfib's side of the session: the bridge on, BIRD's 127.0.0.2 its
+	# peer. Only the packaged default is edited; a configuration someone
+	# wrote is theirs.
+	conf=$R/etc/lcpfib/lcpfib.yaml
+	if cmp -s "$conf" "$R/usr/share/doc/lcpfib/examples/lcpfib.yaml"; then
+		sed -e '/^bird:$/,/^[a-z]/{s/^  enable: false$/  enable: true/;s/^  peers: \[\]$/  peers: [{address: 127.0.0.2}]/;}' "$conf" >"$work/lcpfib.yaml"
+		put "$conf" "$work/lcpfib.yaml" lcpfib.service
+	elif grep -q '^  enable: true' <(sed -n '/^bird:$/,/^[a-z]/p' "$conf" 2>/dev/null); then
+		say "${conf#"$R"}: the BIRD bridge is already on"
+	else
+		say "${conf#"$R"} is not the packaged default: turn the bridge on yourself (bird.enable: true, bird.peers: [{address: 127.0.0.2}])"
+	fi
 else
 	say "no ../bird/lcpfib.conf: BIRD left as it is"
 fi
