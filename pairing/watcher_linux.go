@@ -46,6 +46,7 @@ type Watcher struct {
 
 	events chan nlEvent
 	lost   chan uint64
+	query  chan func() // read-only inspections (show_linux.go), run by Run
 
 	connected atomic.Bool
 	pid       atomic.Uint32
@@ -84,6 +85,7 @@ func New(cfg Config) (*Watcher, error) {
 		ready:   make(chan struct{}),
 		events:  make(chan nlEvent, cfg.Events),
 		lost:    make(chan uint64),
+		query:   make(chan func()),
 		linux:   newLinuxState(),
 		applied: map[uint32]*vppIf{},
 		created: map[string]string{},
@@ -214,6 +216,8 @@ func (w *Watcher) Run(ctx context.Context) error {
 				}
 			}
 			w.flush(ctx)
+		case q := <-w.query:
+			q()
 		case g := <-w.lost:
 			if g == gen {
 				resubscribe()

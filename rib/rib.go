@@ -48,6 +48,7 @@ type RIB struct {
 	adopt  chan []Key
 	retry  chan []Key
 	stats  chan chan Stats
+	query  chan func(*state) // read-only inspections (show.go), run on the owning goroutine
 }
 
 // Stats describe the desired state.
@@ -60,6 +61,7 @@ type Stats struct {
 	Swept      uint64        // routes withdrawn by sweeps
 	LastSwept  int           // routes the last sweep withdrew
 	LastResync time.Duration // how long the last completed replay took
+	LastSweep  time.Duration // how long the last end-of-replay sweep took
 }
 
 type nextReq struct {
@@ -98,6 +100,7 @@ func New(o Options) *RIB {
 		adopt:  make(chan []Key),
 		retry:  make(chan []Key),
 		stats:  make(chan chan Stats),
+		query:  make(chan func(*state)),
 	}
 }
 
@@ -193,7 +196,11 @@ func ask[T any](ctx context.Context, ch chan chan T) (T, error) {
 
 func (r *RIB) apply(s *state, u Update) {
 	swept := s.stats.Swept
-	s.apply(u, time.Now())
+	now := time.Now()
+	s.apply(u, now)
+	if u.Resync == ResyncEnd {
+		s.stats.LastSweep = time.Since(now)
+	}
 	switch u.Resync {
 	case ResyncBegin:
 		r.log.Info("replay started: routes kept, marked stale", "source", u.Source, "routes", s.routes)
@@ -242,6 +249,8 @@ func (r *RIB) Run(ctx context.Context) error {
 			}
 		case ch := <-r.stats:
 			ch <- s.statsNow()
+		case q := <-r.query:
+			q(s)
 		case <-ctx.Done():
 			return nil
 		}

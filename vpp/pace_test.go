@@ -2,6 +2,7 @@ package vpp
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -31,5 +32,26 @@ func TestPacerBoundsRate(t *testing.T) {
 	slow.wait(cctx) // the burst token
 	if err := slow.wait(cctx); err == nil {
 		t.Fatal("wait on a cancelled context returned nil")
+	}
+}
+
+// TestPacerFollowsRate: a new rate (a reload's vpp.max-rate) takes effect
+// at the next request, including turning the bound off and on.
+func TestPacerFollowsRate(t *testing.T) {
+	var src atomic.Int64
+	src.Store(1000)
+	p := followRate(&src)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		set         int64
+		rate, burst float64
+	}{{1000, 1000, 100}, {0, 0, 0}, {5, 5, 1}, {20000, 20000, 2000}} {
+		src.Store(tc.set)
+		if err := p.wait(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if p.rate != tc.rate || p.burst != tc.burst {
+			t.Errorf("rate set to %d: pacer at %v/s, burst %v; want %v, %v", tc.set, p.rate, p.burst, tc.rate, tc.burst)
+		}
 	}
 }

@@ -24,6 +24,9 @@ type pipeline struct {
 	onReply func(f inflight, err error)
 	pace    *pacer // owned by the sending goroutine
 	flying  *atomic.Int64
+	// handed is when the rib handed over the changes being sent (set by
+	// the sending goroutine), for Config.Latency.
+	handed time.Time
 }
 
 // inflight is a request waiting for its reply: the key it is for, and the
@@ -32,9 +35,11 @@ type inflight struct {
 	req   api.Message
 	key   rib.Key
 	route *rib.Route
+	// handed is when the rib handed the change over.
+	handed time.Time
 }
 
-func newPipeline(ctx context.Context, conn *core.Connection, window, maxRate int, timeout time.Duration,
+func newPipeline(ctx context.Context, conn *core.Connection, window int, maxRate *atomic.Int64, timeout time.Duration,
 	flying *atomic.Int64, onReply func(inflight, error)) (*pipeline, error) {
 	s, err := conn.NewStream(ctx,
 		core.WithRequestSize(window), core.WithReplySize(window+1), core.WithReplyTimeout(timeout))
@@ -52,7 +57,7 @@ func newPipeline(ctx context.Context, conn *core.Connection, window, maxRate int
 		s.Close()
 		return nil, fmt.Errorf("control_ping on new stream: %w", err)
 	}
-	return &pipeline{ctx: ctx, stream: s, pending: make(chan inflight, window), onReply: onReply, pace: newPacer(maxRate), flying: flying}, nil
+	return &pipeline{ctx: ctx, stream: s, pending: make(chan inflight, window), onReply: onReply, pace: followRate(maxRate), flying: flying}, nil
 }
 
 // send queues a request; it blocks while the window is full.
@@ -60,6 +65,7 @@ func (pl *pipeline) send(ctx context.Context, f inflight) error {
 	if err := pl.pace.wait(ctx); err != nil {
 		return err
 	}
+	f.handed = pl.handed
 	select {
 	case pl.pending <- f:
 		pl.flying.Add(1)

@@ -39,6 +39,10 @@ type Config struct {
 	// on: nil when VPP holds it (programmed now or already), or why not.
 	// It must not block.
 	Results Results
+	// Latency, when set, hears for every request VPP answered how long
+	// it took from the rib handing the change over to VPP's reply. It is
+	// called from the reply path and must not block.
+	Latency func(time.Duration)
 }
 
 // Results hears what the dataplane did with routes.
@@ -121,6 +125,10 @@ type Programmer struct {
 	inst  *installed // of the current session
 	fails *failures
 	mpls  mplsState // mpls.go
+	// maxRate is the bound on requests per second in effect (show.go:
+	// SetMaxRate); the pipeline's pacer follows it.
+	maxRate atomic.Int64
+
 	count struct {
 		connects, added, deleted, errors, unresolved, skipped, unchanged atomic.Uint64
 		inflight                                                         atomic.Int64
@@ -133,7 +141,9 @@ func New(cfg Config, desired Desired, ifs InterfaceSync, log *slog.Logger) *Prog
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Programmer{cfg: cfg, desired: desired, ifs: ifs, log: log, fails: newFailures(cfg.RouteRetryMin, cfg.RouteRetryMax)}
+	p := &Programmer{cfg: cfg, desired: desired, ifs: ifs, log: log, fails: newFailures(cfg.RouteRetryMin, cfg.RouteRetryMax)}
+	p.maxRate.Store(int64(cfg.MaxRate))
+	return p
 }
 
 // Refresh re-evaluates every desired route against the interface table,
@@ -236,7 +246,7 @@ func (p *Programmer) session(ctx context.Context, conn *core.Connection) error {
 	}
 	p.desired.Resync()
 
-	pl, err := newPipeline(ctx, conn, p.cfg.Window, p.cfg.MaxRate, p.cfg.ReplyTimeout, &p.count.inflight, p.reply)
+	pl, err := newPipeline(ctx, conn, p.cfg.Window, &p.maxRate, p.cfg.ReplyTimeout, &p.count.inflight, p.reply)
 	if err != nil {
 		return err
 	}
@@ -301,6 +311,7 @@ func (p *Programmer) feed(ctx context.Context, pl *pipeline, inst *installed, ta
 		if err != nil {
 			return nil // ctx done
 		}
+		pl.handed = time.Now()
 		for i := range changes {
 			if err := p.send(ctx, pl, inst, tables, &changes[i]); err != nil {
 				return err
@@ -385,6 +396,9 @@ func (p *Programmer) result(r *rib.Route, err error) {
 // reply is called by the pipeline, in order, for every answered request.
 func (p *Programmer) reply(f inflight, err error) {
 	req, key := f.req, f.key
+	if p.cfg.Latency != nil && !f.handed.IsZero() {
+		p.cfg.Latency(time.Since(f.handed))
+	}
 	p.result(f.route, err)
 	if p.mplsReply(f, err) {
 		return

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/lcpfib/lcpfib/fpm"
@@ -74,6 +75,7 @@ type Feed struct {
 	// State of the current connection, owned by the calling goroutine.
 	conn      uint64
 	nh        nexthopTable
+	nhmu      sync.RWMutex            // taken by the owner to change nh, and by NexthopGroups to read it (show.go)
 	routes    map[rib.Packed]nhgRoute // routes that name a nexthop id
 	held      int                     // of routes, how many wait for their nexthop
 	batch     batch
@@ -175,7 +177,9 @@ func (f *Feed) endReplay(ctx context.Context, timeout bool) error {
 // renew is swept when it ends (Idle).
 func (f *Feed) resync(conn uint64) {
 	f.conn = conn
+	f.nhmu.Lock()
 	f.nh = newNexthopTable()
+	f.nhmu.Unlock()
 	f.routes = make(map[rib.Packed]nhgRoute)
 	f.held = 0
 	f.frameDels = f.frameDels[:0]

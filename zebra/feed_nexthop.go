@@ -28,7 +28,9 @@ func (f *Feed) newNexthop(m *NexthopMessage) error {
 	default:
 		return errEmpty
 	}
+	f.nhmu.Lock()
 	old := f.nh.set(a.ID, n)
+	f.nhmu.Unlock()
 	if old != nil {
 		if old.equal(n) {
 			return nil
@@ -56,7 +58,10 @@ func (f *Feed) delNexthop(m *NexthopMessage) error {
 
 func (f *Feed) deleteNexthop(id uint32) {
 	groups := f.nh.dependents(id)[1:]
-	if f.nh.remove(id) == nil {
+	f.nhmu.Lock()
+	removed := f.nh.remove(id)
+	f.nhmu.Unlock()
+	if removed == nil {
 		return
 	}
 	for _, key := range f.routesOf(id) {
@@ -74,7 +79,9 @@ func (f *Feed) deleteNexthop(id uint32) {
 			f.deleteNexthop(g)
 			continue
 		}
+		f.nhmu.Lock()
 		f.nh.set(g, &nexthop{group: left})
+		f.nhmu.Unlock()
 		f.reemitRoutes(g)
 	}
 }

@@ -56,6 +56,11 @@ type Config struct {
 		// empty: off.
 		Listen string `koanf:"listen"`
 	} `koanf:"metrics"`
+	Control struct {
+		// Socket is the unix socket `lcpfib show`, `check` and `resync`
+		// talk to; empty: off.
+		Socket string `koanf:"socket"`
+	} `koanf:"control"`
 	Debug struct {
 		// Pprof is an address (loopback only) for Go's pprof HTTP
 		// handlers; empty: off.
@@ -87,6 +92,7 @@ var defaults = map[string]any{
 	"vpp.connect-timeout": "5s",
 	"debug.pprof":         "",
 	"metrics.listen":      "",
+	"control.socket":      DefaultControlSocket,
 	"rib.prefer":          "frr",
 	"bird.enable":         false,
 	"bird.listen":         "127.0.0.1:1790",
@@ -255,6 +261,9 @@ func (c *Config) validate() error {
 			bad("debug.pprof", c.Debug.Pprof, "must be a loopback address:port such as 127.0.0.1:6060, or empty")
 		}
 	}
+	if s := c.Control.Socket; s != "" && (!strings.HasPrefix(s, "/") || len(s) > maxSocketPath) {
+		bad("control.socket", s, fmt.Sprintf("must be an absolute path of at most %d bytes (a unix socket's limit), or empty to turn it off", maxSocketPath))
+	}
 	if c.RIB.Prefer != "frr" && c.RIB.Prefer != "bird" {
 		bad("rib.prefer", c.RIB.Prefer, "use frr or bird")
 	}
@@ -286,6 +295,10 @@ func (c *Config) validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// maxSocketPath is the longest path a unix socket address holds (sun_path
+// is 108 bytes with its terminating NUL).
+const maxSocketPath = 107
 
 func parseLevel(s string) (slog.Level, error) {
 	var l slog.Level

@@ -7,6 +7,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sirupsen/logrus"
 	"go.fd.io/govpp/adapter/socketclient"
 	"go.fd.io/govpp/core"
@@ -34,6 +35,12 @@ type daemon struct {
 	fpm     *fpm.Server
 	vpp     *vpp.Programmer
 	pairs   vpp.InterfaceSync
+
+	cfg      *Config              // in effect; reload (one goroutine) changes its live keys
+	control  *net.UnixListener    // control.socket; nil when off
+	progress *progress            // programming progress, for the log and show stats
+	latency  prometheus.Histogram // programming latency; nil without metrics
+	reloader *reloader            // SIGHUP; nil: no reloads
 }
 
 // newDaemon builds every component; nothing runs until run.
@@ -53,7 +60,8 @@ func newDaemon(ctx context.Context, cfg *Config, log *slog.Logger) (*daemon, fun
 		cfg.FPM.Notify = false
 		ln = closedListener{}
 	}
-	d := &daemon{rib: rib.New(ribOptions(cfg, log.With("component", "rib"))), metrics: cfg.Metrics.Listen, log: log, fpmOn: cfg.FPM.Enable}
+	d := &daemon{rib: rib.New(ribOptions(cfg, log.With("component", "rib"))), metrics: cfg.Metrics.Listen, log: log, fpmOn: cfg.FPM.Enable, cfg: cfg}
+	d.progress = newProgress(log.With("component", "progress"), d.progressSample)
 	if cfg.BIRD.Enable {
 		d.bird = bird.New(d.rib, cfg.BIRD.options(cfg.Netns, log.With("component", "bird")))
 	}
@@ -87,6 +95,10 @@ func newDaemon(ctx context.Context, cfg *Config, log *slog.Logger) (*daemon, fun
 		ReplyTimeout:   cfg.VPP.ReplyTimeout,
 		ConnectTimeout: cfg.VPP.ConnectTimeout,
 	}
+	if cfg.Metrics.Listen != "" {
+		d.latency = newLatencyHistogram()
+		vcfg.Latency = func(took time.Duration) { d.latency.Observe(took.Seconds()) }
+	}
 	if cfg.FPM.Notify {
 		d.notify = zebra.NewNotifier(d.fpm, zebra.NotifierOptions{Logger: log.With("component", "zebra")})
 		vcfg.Results = d.notify
@@ -97,7 +109,19 @@ func newDaemon(ctx context.Context, cfg *Config, log *slog.Logger) (*daemon, fun
 		links.Close()
 		return nil, nil, err
 	}
-	return d, links.Close, nil
+	if cfg.Control.Socket != "" {
+		if d.control, err = listenControl(cfg.Control.Socket); err != nil {
+			ln.Close()
+			links.Close()
+			return nil, nil, err
+		}
+	}
+	return d, func() {
+		if d.control != nil {
+			d.control.Close() // removes the socket file
+		}
+		links.Close()
+	}, nil
 }
 
 // run runs every component until ctx is done or one of them fails.
@@ -123,16 +147,25 @@ func (d *daemon) run(ctx context.Context) error {
 	if d.metrics != "" {
 		g.Go(func() error { return serveMetrics(ctx, d.metrics, d, d.log) })
 	}
+	if d.control != nil {
+		g.Go(func() error { return d.serveControl(ctx, d.control) })
+	}
+	if d.reloader != nil {
+		g.Go(func() error { return d.watchReload(ctx, d.reloader) })
+	}
+	g.Go(func() error { return d.progress.run(ctx, progressInterval) })
 	return g.Wait()
 }
 
-// run starts lcpfib with cfg and returns when ctx is done.
-func run(ctx context.Context, cfg *Config, log *slog.Logger) error {
+// run starts lcpfib with cfg and returns when ctx is done; r (may be nil)
+// reloads the configuration on SIGHUP.
+func run(ctx context.Context, cfg *Config, log *slog.Logger, r *reloader) error {
 	d, closeFn, err := newDaemon(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer closeFn()
+	d.reloader = r
 	log.Info("lcpfib starting", "fpm", cfg.FPM.Listen, "vpp", cfg.VPP.Socket, "netns", cfg.Netns, "pairs", len(cfg.Interfaces))
 	if cfg.Debug.Pprof != "" {
 		stop, err := servePprof(cfg.Debug.Pprof, log)
@@ -170,8 +203,14 @@ func (d *daemon) status() string {
 	if vs.Connected {
 		vppUp = "up"
 	}
-	return fmt.Sprintf("zebra %s, VPP %s; %d routes wanted, %d in VPP, %d pending, %d failing, %d unresolved",
+	line := fmt.Sprintf("zebra %s, VPP %s; %d routes wanted, %d in VPP, %d pending, %d failing, %d unresolved",
 		zebraUp, vppUp, rs.Routes, vs.Installed, rs.Pending, vs.Failing, vs.Unresolved)
+	if d.progress != nil {
+		if p := d.progress.current(); p.Active {
+			line += fmt.Sprintf("; programming %d/%d at %.0f routes/s", p.Done, p.Total, p.Rate)
+		}
+	}
+	return line
 }
 
 // ribOptions are the rib's settings: which source wins a prefix both

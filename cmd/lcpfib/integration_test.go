@@ -108,7 +108,7 @@ func newLab(t *testing.T, o envOpts) *labEnv {
 
 	// lcpfib, in this process, configured through a real file.
 	cfgPath := filepath.Join(dir, "lcpfib.yaml")
-	yaml := fmt.Sprintf("netns: %s\nvpp:\n  socket: %s\nlog:\n  level: debug\nfpm:\n  replay-quiet: 1500ms\ninterfaces:\n", ns.Path(), sock)
+	yaml := fmt.Sprintf("netns: %s\ncontrol:\n  socket: %s\nvpp:\n  socket: %s\nlog:\n  level: debug\nfpm:\n  replay-quiet: 1500ms\ninterfaces:\n", ns.Path(), filepath.Join(dir, "ctl.sock"), sock)
 	for linux, name := range vppNames {
 		yaml += fmt.Sprintf("  - linux: %s\n    vpp: %q\n", linux, name)
 	}

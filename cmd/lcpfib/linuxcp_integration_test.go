@@ -53,6 +53,8 @@ func TestIntegrationLinuxCP(t *testing.T) {
 
 	cfgPath := filepath.Join(dir, "lcpfib.yaml")
 	yaml := fmt.Sprintf(`netns: %s
+control:
+  socket: %s
 vpp:
   socket: %s
 fpm:
@@ -63,7 +65,7 @@ linux-cp:
 interfaces:
   - linux: e0
     vpp: GigabitEthernet3/0/0
-`, ns.Path(), sock)
+`, ns.Path(), filepath.Join(dir, "ctl.sock"), sock)
 	if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -141,4 +143,33 @@ interfaces:
 		}
 		return false
 	})
+
+	// The show commands see the pair and the neighbours mirrored onto
+	// VPP, and check finds VPP in sync.
+	ctl := filepath.Join(dir, "ctl.sock")
+	run := func(args ...string) (int, string, string) {
+		var o, er strings.Builder
+		code := cli(append(args, "--socket", ctl), &o, &er)
+		return code, o.String(), er.String()
+	}
+	if out, err := ns.Exec("ip", "neigh", "replace", "10.9.0.2", "lladdr", "02:00:00:00:09:02", "dev", "e0", "nud", "permanent"); err != nil {
+		t.Fatalf("ip neigh: %v %s", err, out)
+	}
+	waitCond("show neighbors to list 10.9.0.2", func() bool {
+		_, out, _ := run("show", "neighbors")
+		return strings.Contains(out, "10.9.0.2")
+	})
+	code, out, errs := run("show", "neighbors")
+	if code != 0 || !strings.Contains(out, "GigabitEthernet3/0/0") || !strings.Contains(out, "02:00:00:00:09:02  static") {
+		t.Errorf("show neighbors: exit %d\n%s%s", code, out, errs)
+	}
+	code, out, errs = run("show", "pairs")
+	if code != 0 || !strings.Contains(out, "e0") || !strings.Contains(out, "created by lcpfib") || !strings.Contains(out, "(linux-cp)") {
+		t.Errorf("show pairs: exit %d\n%s%s", code, out, errs)
+	}
+	code, out, errs = run("check", "--zebra", "--vtysh", "vtysh --vty_socket "+filepath.Join(dir, "frr"))
+	if code != exitInSync {
+		t.Errorf("check --zebra: exit %d\n%s%s", code, out, errs)
+	}
+	t.Logf("show neighbors / pairs / check --zebra:\n%s", out)
 }

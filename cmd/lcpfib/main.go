@@ -19,10 +19,16 @@ const usage = `lcpfib: FRR and BIRD routes into VPP
 Usage:
   lcpfib run [--config FILE] [--set KEY=VALUE]...   run the daemon
   lcpfib config check FILE                          validate a configuration and exit
+  lcpfib show WHAT [--socket PATH] [--json]         ask the running daemon (lcpfib show: the list)
+  lcpfib check [--socket PATH] [--json] [--zebra]   compare VPP's FIB with what lcpfib wants
+                                                    (exit 0 in sync, 1 differences, 2 errors)
+  lcpfib resync [--socket PATH]                     re-read VPP's FIB and repair what differs
 
 Every key can also be set with an LCPFIB_* environment variable
 (vpp.socket: LCPFIB_VPP_SOCKET). Flags override the environment, which
-overrides the file. See contrib/lcpfib.yaml for every key.
+overrides the file. See contrib/lcpfib.yaml for every key. SIGHUP reloads
+the configuration: log.level and vpp.max-rate apply at once, other changed
+keys are logged as needing a restart.
 `
 
 func main() {
@@ -65,8 +71,12 @@ func cli(args []string, stdout, stderr io.Writer) int {
 		}
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 		defer stop()
-		log := newLogger(cfg, stderr)
-		if err := run(ctx, cfg, log); err != nil {
+		log, level := newLogger(cfg, stderr)
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		r := &reloader{load: func() (*Config, error) { return loadConfig(*path, sets) }, level: level, hup: hup}
+		if err := run(ctx, cfg, log, r); err != nil {
 			log.Error("lcpfib stopped", "err", err)
 			return 1
 		}
@@ -82,6 +92,12 @@ func cli(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "%s: ok\n", args[2])
 		return 0
+	case "show":
+		return cliShow(args[1:], stdout, stderr)
+	case "check":
+		return cliCheck(args[1:], stdout, stderr)
+	case "resync":
+		return cliResync(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -90,11 +106,15 @@ func cli(args []string, stdout, stderr io.Writer) int {
 	return 2
 }
 
-func newLogger(cfg *Config, w io.Writer) *slog.Logger {
-	level, _ := parseLevel(cfg.Log.Level) // validated
+// newLogger returns the daemon's logger and its level, which a reload
+// changes.
+func newLogger(cfg *Config, w io.Writer) (*slog.Logger, *slog.LevelVar) {
+	l, _ := parseLevel(cfg.Log.Level) // validated
+	level := new(slog.LevelVar)
+	level.Set(l)
 	o := &slog.HandlerOptions{Level: level}
 	if cfg.Log.Format == "json" {
-		return slog.New(slog.NewJSONHandler(w, o))
+		return slog.New(slog.NewJSONHandler(w, o)), level
 	}
-	return slog.New(slog.NewTextHandler(w, o))
+	return slog.New(slog.NewTextHandler(w, o)), level
 }

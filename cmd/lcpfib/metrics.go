@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -43,6 +44,8 @@ type snapshot struct {
 	vpp              vpp.Stats
 	sent, fail, drop uint64
 	lcp              pairing.Stats
+	counts           map[rib.TableSource]int
+	progress         Progress
 }
 
 // snapshot reads every component's counters.
@@ -52,7 +55,11 @@ func (d *daemon) snapshot() *snapshot {
 	s.fpm.feed = d.feed.Counters()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	s.rib, _ = d.rib.Stats(ctx) // zero if the rib is busy for a second
+	s.rib, _ = d.rib.Stats(ctx)     // zero if the rib is busy for a second
+	s.counts, _ = d.rib.Counts(ctx) // a scan of the rib: once per scrape
+	if d.progress != nil {
+		s.progress = d.progress.current()
+	}
 	s.vpp = d.vpp.Stats()
 	if d.notify != nil {
 		ns := d.notify.Stats()
@@ -124,6 +131,28 @@ var metrics = []metric{
 		func(d *daemon, s *snapshot) []sample { return one(float64(s.rib.Pending)) }},
 	{"lcpfib_rib_swept_total", "routes withdrawn by replay sweeps", prometheus.CounterValue, nil,
 		func(d *daemon, s *snapshot) []sample { return one(float64(s.rib.Swept)) }},
+	{"lcpfib_rib_routes_by_table", "routes each source announces in each Linux table (winning or not)", prometheus.GaugeValue, []string{"table", "source"},
+		func(d *daemon, s *snapshot) []sample {
+			out := make([]sample, 0, len(s.counts))
+			for ts, n := range s.counts {
+				out = append(out, sample{float64(n), []string{strconv.FormatUint(uint64(ts.Table), 10), ts.Source.String()}})
+			}
+			return out
+		}},
+	{"lcpfib_rib_resyncs_total", "source replays started", prometheus.CounterValue, nil,
+		func(d *daemon, s *snapshot) []sample { return one(float64(s.rib.Resyncs)) }},
+	{"lcpfib_rib_last_resync_seconds", "duration of the last completed replay, from its start to its sweep", prometheus.GaugeValue, nil,
+		func(d *daemon, s *snapshot) []sample { return one(s.rib.LastResync.Seconds()) }},
+	{"lcpfib_rib_last_sweep_seconds", "duration of the last end-of-replay sweep", prometheus.GaugeValue, nil,
+		func(d *daemon, s *snapshot) []sample { return one(s.rib.LastSweep.Seconds()) }},
+	{"lcpfib_rib_last_swept_routes", "routes the last sweep withdrew", prometheus.GaugeValue, nil,
+		func(d *daemon, s *snapshot) []sample { return one(float64(s.rib.LastSwept)) }},
+	{"lcpfib_progress_active", "1 while changes wait for VPP (a load or a resync is being programmed)", prometheus.GaugeValue, nil,
+		func(d *daemon, s *snapshot) []sample { return one(b2f(s.progress.Active)) }},
+	{"lcpfib_progress_routes_per_second", "programming rate over the last progress interval (5 s)", prometheus.GaugeValue, nil,
+		func(d *daemon, s *snapshot) []sample { return one(s.progress.Rate) }},
+	{"lcpfib_vpp_max_rate", "bound on requests per second to VPP in effect (0: none)", prometheus.GaugeValue, nil,
+		func(d *daemon, s *snapshot) []sample { return one(float64(d.vpp.MaxRate())) }},
 	{"lcpfib_vpp_connected", "1 while connected to VPP", prometheus.GaugeValue, nil,
 		func(d *daemon, s *snapshot) []sample { return one(b2f(s.vpp.Connected)) }},
 	{"lcpfib_vpp_connects_total", "connections to VPP", prometheus.CounterValue, nil,
@@ -204,6 +233,11 @@ func serveMetrics(ctx context.Context, addr string, d *daemon, log *slog.Logger)
 	if err := reg.Register(newCollector(d)); err != nil {
 		return err
 	}
+	if d.latency != nil {
+		if err := reg.Register(d.latency); err != nil {
+			return err
+		}
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	ln, err := net.Listen("tcp", addr)
@@ -222,4 +256,14 @@ func serveMetrics(ctx context.Context, addr string, d *daemon, log *slog.Logger)
 		return fmt.Errorf("metrics: %w", err)
 	}
 	return nil
+}
+
+// newLatencyHistogram is the programming latency: from the rib handing a
+// change to the programmer to VPP's reply, 100 µs to about 26 s.
+func newLatencyHistogram() prometheus.Histogram {
+	return prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "lcpfib_vpp_programming_latency_seconds",
+		Help:    "time from the rib handing a change over to VPP's reply",
+		Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10),
+	})
 }
