@@ -150,6 +150,26 @@ func TestIntegrationBIRD(t *testing.T) {
 	if st.Invalid != 0 || st.Replaying {
 		t.Fatalf("bridge status after the first transfer: %+v", st)
 	}
+	// What an operator sees: show bird, and check agrees with VPP.
+	ctl := filepath.Join(e.dir, "ctl.sock")
+	var out, errs strings.Builder
+	if code := cli([]string{"show", "bird", "--socket", ctl}, &out, &errs); code != 0 {
+		t.Fatalf("show bird: exit %d: %s", code, errs.String())
+	}
+	for _, w := range []string{"127.0.0.2", "established", "ipv4-unicast,ipv6-unicast", "127.0.0.1:1790", "10 (12 paths)"} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("show bird lacks %q:\n%s", w, out.String())
+		}
+	}
+	t.Logf("show bird:\n%s", out.String())
+	out.Reset()
+	if code := cli([]string{"show", "bird", "--json", "--socket", ctl}, &out, &errs); code != 0 || !strings.Contains(out.String(), `"Restarting": false`) {
+		t.Fatalf("show bird --json: exit %d:\n%s%s", code, out.String(), errs.String())
+	}
+	out.Reset()
+	if code := cli([]string{"check", "--socket", ctl}, &out, &errs); code != 0 {
+		t.Fatalf("check: exit %d:\n%s%s", code, out.String(), errs.String())
+	}
 
 	// Withdrawals: a route goes, one ECMP member goes.
 	conf := strings.Replace(birdStatics, "\troute 192.0.2.0/24 via 10.0.0.2;\n", "", 1)

@@ -203,8 +203,24 @@ func (d *daemon) status() string {
 	if vs.Connected {
 		vppUp = "up"
 	}
-	line := fmt.Sprintf("zebra %s, VPP %s; %d routes wanted, %d in VPP, %d pending, %d failing, %d unresolved",
-		zebraUp, vppUp, rs.Routes, vs.Installed, rs.Pending, vs.Failing, vs.Unresolved)
+	sources := ""
+	if d.fpmOn {
+		sources = "zebra " + zebraUp + ", "
+	}
+	if d.bird != nil {
+		up, n := 0, 0
+		if bs, err := d.bird.Status(ctx); err == nil {
+			for _, p := range bs.Peers {
+				n++
+				if p.State == "established" {
+					up++
+				}
+			}
+		}
+		sources += fmt.Sprintf("BIRD %d/%d up, ", up, n)
+	}
+	line := fmt.Sprintf("%sVPP %s; %d routes wanted, %d in VPP, %d pending, %d failing, %d unresolved",
+		sources, vppUp, rs.Routes, vs.Installed, rs.Pending, vs.Failing, vs.Unresolved)
 	if d.progress != nil {
 		if p := d.progress.current(); p.Active {
 			line += fmt.Sprintf("; programming %d/%d at %.0f routes/s", p.Done, p.Total, p.Rate)

@@ -46,11 +46,7 @@ var shows []showCommand
 // addShow adds `lcpfib show NAME`, the one call a component needs to be
 // shown: serve answers it in the daemon, print writes its aligned text
 // form (--json prints T as JSON instead), flags (may be nil) declares its
-// options. The BIRD bridge adds itself with
-//
-//	addShow("bird", "BIRD sessions and routes", nil, serveBird, printBird)
-//
-// where serveBird reads the daemon's bird component.
+// options (showbird.go is an example).
 func addShow[T any](name, help string, flags func(*flag.FlagSet) func() map[string]string,
 	serve func(ctx context.Context, d *daemon, args map[string]string) (T, error), print func(w io.Writer, v T) error) {
 	commands["show "+name] = command{serve: func(ctx context.Context, d *daemon, args map[string]string) (any, error) {
