@@ -6,14 +6,13 @@ import (
 	"unique"
 )
 
-// Packed is a Key in 32 bytes without pointers: the form to key large maps
+// Packed is a Key in 24 bytes without pointers: the form to key large maps
 // with (the rib's state, zebra's and the dataplane's per-route maps). A
 // netip.Prefix carries a pointer, which makes the garbage collector scan
 // every key of a million-entry map.
 type Packed struct {
-	hi, lo uint64 // the address, 16 bytes (IPv4 as an IPv4-mapped address)
+	hi, lo uint64 // the address, 16 bytes (IPv4 as an IPv4-mapped address); an LSP's label in lo
 	table  uint32
-	label  uint32
 	bits   uint8
 	fam    uint8 // famV4, famV6, famLSP
 }
@@ -27,7 +26,7 @@ const (
 // Pack returns k's packed form.
 func (k Key) Pack() Packed {
 	if k.IsLSP() {
-		return Packed{table: k.Table, label: k.Label, fam: famLSP}
+		return Packed{lo: uint64(k.Label), table: k.Table, fam: famLSP}
 	}
 	a := k.Prefix.Addr().As16()
 	p := Packed{
@@ -47,7 +46,7 @@ func (k Key) Pack() Packed {
 func (p Packed) Key() Key {
 	switch p.fam {
 	case famLSP:
-		return LSPKey(p.table, p.label)
+		return LSPKey(p.table, uint32(p.lo))
 	case 0:
 		return Key{}
 	}

@@ -5,11 +5,12 @@ import (
 	"time"
 )
 
-// sroute is one source's route as the state stores it: 16 bytes, its paths
+// sroute is one source's route as the state stores it: 24 bytes, its paths
 // interned (see pathSet).
 type sroute struct {
 	paths    pathSet
 	gen      uint32 // the replay generation that last renewed it
+	nhid     uint32 // Route.NexthopID
 	kind     Kind
 	source   Source // 0: none (an empty slot)
 	protocol uint8
@@ -184,7 +185,7 @@ func (s *state) set(rt Route, gen uint32, renew bool) {
 	if !had || e.empty() {
 		s.routes++
 	}
-	nr := sroute{paths: internPaths(rt.Paths), gen: gen, kind: rt.Kind, source: rt.Source, protocol: rt.Protocol}
+	nr := sroute{paths: internPaths(rt.Paths), gen: gen, nhid: rt.NexthopID, kind: rt.Kind, source: rt.Source, protocol: rt.Protocol}
 	before := e.best(s.rank)
 	var beforeSrc Source
 	if before != nil {
@@ -336,6 +337,24 @@ func (s *state) take(max int) []Change {
 	s.order = s.order[n:]
 	if len(s.order) == 0 {
 		s.order = nil // let the backing array go once drained
+	}
+	return out
+}
+
+// byNexthop returns the routes of src, set since its current replay
+// generation began, that name one of ids.
+func (s *state) byNexthop(src Source, ids []uint32) []NexthopRef {
+	if len(ids) == 0 {
+		return nil
+	}
+	gen := s.replayOf(src).gen
+	var out []NexthopRef
+	for pk, e := range s.entries {
+		r := e.find(src)
+		if r == nil || r.nhid == 0 || r.gen != gen || !slices.Contains(ids, r.nhid) {
+			continue
+		}
+		out = append(out, NexthopRef{Key: pk.Key(), NexthopID: r.nhid, Protocol: r.protocol})
 	}
 	return out
 }

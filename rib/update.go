@@ -13,6 +13,8 @@ type Update struct {
 	Set    []Route
 	Del    []Key
 	Resync Resync
+
+	query *nexthopQuery // RoutesByNexthop: not an update at all
 }
 
 // Resync is a replay marker.
