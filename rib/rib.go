@@ -274,7 +274,7 @@ func (r *RIB) Run(ctx context.Context) error {
 			s.markAll()
 		case keys := <-r.adopt:
 			s.adopt(keys)
-			r.log.Info("adopted routes the dataplane holds", "routes", len(keys), "orphans", len(s.orphans))
+			r.log.Info("adopted routes the dataplane holds", "routes", len(keys), "orphans", s.orphans.Len())
 		case keys := <-r.retry:
 			for _, k := range keys {
 				s.markDirty(k.Pack())

@@ -113,29 +113,28 @@ type replay struct {
 // state is the desired RIB; it is owned by RIB.Run and never shared.
 //
 // Memory is what a full table costs, so the map is keyed by Packed keys
-// (no pointers for the collector to scan) and holds entries by value with
-// interned path sets, and the dirty set is a flag in the entry plus a
-// queue of keys.
+// (no pointers for the collector to scan; mostly 8 bytes, see Map) and
+// holds entries by value with interned path sets, and the dirty set is a
+// flag in the entry plus a queue of keys.
 type state struct {
 	rank    map[Source]int
 	expect  []Source
 	renew   bool
-	entries map[Packed]entry
+	entries Map[entry]
 	routes  int      // entries with at least one route
 	order   []Packed // dirty keys in the order they became dirty
 	replays map[Source]*replay
 	// orphans are keys the dataplane holds on lcpfib's behalf that no
 	// source has asked for (yet): what an earlier lcpfib programmed. They
 	// are withdrawn once every expected source has completed a replay.
-	orphans map[Packed]struct{}
+	orphans Map[struct{}]
 	stats   Stats
 }
 
 func newState(rank map[Source]int, expect []Source, renew bool) *state {
 	return &state{
 		rank: rank, expect: expect, renew: renew,
-		entries: make(map[Packed]entry),
-		replays: make(map[Source]*replay), orphans: make(map[Packed]struct{}),
+		replays: make(map[Source]*replay),
 	}
 }
 
@@ -180,8 +179,10 @@ func (s *state) apply(u Update, now time.Time) {
 // (to tell a replaying daemon it is installed).
 func (s *state) set(rt Route, gen uint32, renew bool) {
 	pk := rt.Key.Pack()
-	delete(s.orphans, pk)
-	e, had := s.entries[pk]
+	if s.orphans.Len() > 0 {
+		s.orphans.Delete(pk)
+	}
+	e, had := s.entries.Get(pk)
 	if !had || e.empty() {
 		s.routes++
 	}
@@ -203,12 +204,12 @@ func (s *state) set(rt Route, gen uint32, renew bool) {
 	case beforeSrc == 0 || beforeSrc == rt.Source || winner == rt.Source:
 		s.mark(&e, pk)
 	}
-	s.entries[pk] = e
+	s.entries.Set(pk, e)
 }
 
 // del withdraws a source's route.
 func (s *state) del(src Source, pk Packed) bool {
-	e, ok := s.entries[pk]
+	e, ok := s.entries.Get(pk)
 	if !ok || e.find(src) == nil {
 		return false
 	}
@@ -227,10 +228,10 @@ func (s *state) del(src Source, pk Packed) bool {
 // store writes e back, or forgets the key once nothing refers to it.
 func (s *state) store(pk Packed, e entry) {
 	if e.empty() && !e.dirty {
-		delete(s.entries, pk)
+		s.entries.Delete(pk)
 		return
 	}
-	s.entries[pk] = e
+	s.entries.Set(pk, e)
 }
 
 // mark queues the key for the dataplane; e is stored by the caller.
@@ -244,16 +245,16 @@ func (s *state) mark(e *entry, pk Packed) {
 
 // markDirty queues a key that may not be in the map.
 func (s *state) markDirty(pk Packed) {
-	e := s.entries[pk]
+	e, _ := s.entries.Get(pk)
 	s.mark(&e, pk)
-	s.entries[pk] = e
+	s.entries.Set(pk, e)
 }
 
 // sweep withdraws the source's routes the replay did not renew, in the
 // tables the replay touched.
 func (s *state) sweep(src Source, rp *replay) {
 	var stale []Packed
-	for pk, e := range s.entries {
+	for pk, e := range s.entries.All() {
 		if !rp.tables[pk.table] {
 			continue
 		}
@@ -272,7 +273,7 @@ func (s *state) sweep(src Source, rp *replay) {
 // keys the dataplane held that no source renewed, in the tables some
 // replay touched.
 func (s *state) sweepOrphans() {
-	if len(s.orphans) == 0 {
+	if s.orphans.Len() == 0 {
 		return
 	}
 	tables := map[uint32]bool{}
@@ -285,10 +286,10 @@ func (s *state) sweepOrphans() {
 			tables[t] = true
 		}
 	}
-	for pk := range s.orphans {
+	for pk := range s.orphans.All() {
 		if tables[pk.table] {
 			s.markDirty(pk)
-			delete(s.orphans, pk)
+			s.orphans.Delete(pk)
 			s.stats.Swept++
 		}
 	}
@@ -299,19 +300,19 @@ func (s *state) sweepOrphans() {
 func (s *state) adopt(keys []Key) {
 	for _, k := range keys {
 		pk := k.Pack()
-		if e, ok := s.entries[pk]; !ok || e.empty() {
-			s.orphans[pk] = struct{}{}
+		if e, ok := s.entries.Get(pk); !ok || e.empty() {
+			s.orphans.Set(pk, struct{}{})
 		}
 	}
 	s.sweepOrphans()
 }
 
 func (s *state) markAll() {
-	for pk, e := range s.entries {
+	for pk, e := range s.entries.All() {
 		if !e.empty() && !e.dirty {
 			e.dirty = true
 			s.order = append(s.order, pk)
-			s.entries[pk] = e
+			s.entries.Set(pk, e)
 		}
 	}
 }
@@ -324,7 +325,7 @@ func (s *state) take(max int) []Change {
 	n := min(max, len(s.order))
 	out := make([]Change, n)
 	for i, pk := range s.order[:n] {
-		e := s.entries[pk]
+		e, _ := s.entries.Get(pk)
 		e.dirty = false
 		k := pk.Key()
 		out[i].Key = k
@@ -349,7 +350,7 @@ func (s *state) byNexthop(src Source, ids []uint32) []NexthopRef {
 	}
 	gen := s.replayOf(src).gen
 	var out []NexthopRef
-	for pk, e := range s.entries {
+	for pk, e := range s.entries.All() {
 		r := e.find(src)
 		if r == nil || r.nhid == 0 || r.gen != gen || !slices.Contains(ids, r.nhid) {
 			continue
@@ -361,7 +362,7 @@ func (s *state) byNexthop(src Source, ids []uint32) []NexthopRef {
 
 func (s *state) snapshot() []Route {
 	out := make([]Route, 0, s.routes)
-	for pk, e := range s.entries {
+	for pk, e := range s.entries.All() {
 		if b := e.best(s.rank); b != nil {
 			out = append(out, b.route(pk.Key()))
 		}
@@ -373,7 +374,7 @@ func (s *state) statsNow() Stats {
 	st := s.stats
 	st.Routes = s.routes
 	st.Pending = len(s.order)
-	st.Orphans = len(s.orphans)
+	st.Orphans = s.orphans.Len()
 	for _, rp := range s.replays {
 		if rp.active {
 			st.Replaying++

@@ -221,16 +221,15 @@ func (p *Programmer) session(ctx context.Context, conn *core.Connection) error {
 	if err := p.mpls.start(ctx, conn, p.cfg.ReplyTimeout, owned, p.log); err != nil {
 		return fmt.Errorf("reading VPP's MPLS FIB: %w", err)
 	}
-	inst := &installed{m: owned}
+	inst := &installed{m: *owned}
 	p.mu.Lock()
 	p.inst = inst
 	p.mu.Unlock()
-	keys := make([]rib.Key, 0, len(owned))
-	for pk := range owned {
-		k := pk.Key()
-		keys = append(keys, k)
+	keys := make([]rib.Key, 0, owned.Len())
+	for pk := range owned.All() {
+		keys = append(keys, pk.Key())
 	}
-	p.log.Info("read VPP's FIB", "owned_routes", len(owned), "tables", len(tables), "took", time.Since(t0))
+	p.log.Info("read VPP's FIB", "owned_routes", owned.Len(), "tables", len(tables), "took", time.Since(t0))
 	if err := p.desired.Adopt(ctx, keys); err != nil {
 		return nil
 	}
