@@ -35,6 +35,11 @@ type Config struct {
 	// twice as long each time, up to RouteRetryMax. Defaults 1 s and 1 min.
 	RouteRetryMin time.Duration
 	RouteRetryMax time.Duration
+	// PlainSocketClient talks to VPP through GoVPP's socketclient, which
+	// makes a write(2) for every request, rather than through lcpfib's
+	// client, which writes the requests queued meanwhile together (see
+	// sockClient).
+	PlainSocketClient bool
 	// Results, when set, hears what became of every route the rib handed
 	// on: nil when VPP holds it (programmed now or already), or why not.
 	// It must not block.
@@ -173,7 +178,7 @@ func (p *Programmer) Stats() Stats {
 func (p *Programmer) Run(ctx context.Context) error {
 	backoff := p.cfg.RetryMin
 	for {
-		conn, ver, err := dial(ctx, p.cfg.Socket, p.cfg.ConnectTimeout)
+		conn, ver, err := dial(ctx, p.cfg.Socket, p.cfg.ConnectTimeout, p.cfg.PlainSocketClient)
 		if err == nil {
 			backoff = p.cfg.RetryMin
 			p.count.connects.Add(1)

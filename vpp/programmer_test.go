@@ -134,7 +134,12 @@ func v4route(i int, gwIfindex uint32) rib.Route {
 }
 
 func TestProgrammerPipelinesManyRoutes(t *testing.T) {
-	f := newFixture(t, Config{Window: 256})
+	t.Run("coalescing client", func(t *testing.T) { testPipelinesManyRoutes(t, Config{Window: 256}) })
+	t.Run("GoVPP socketclient", func(t *testing.T) { testPipelinesManyRoutes(t, Config{Window: 256, PlainSocketClient: true}) })
+}
+
+func testPipelinesManyRoutes(t *testing.T, cfg Config) {
+	f := newFixture(t, cfg)
 	ctx := context.Background()
 	const n = 20000
 	var u rib.Update

@@ -39,6 +39,7 @@ type Config struct {
 		MaxRate        int           `koanf:"max-rate"`
 		ReplyTimeout   time.Duration `koanf:"reply-timeout"`
 		ConnectTimeout time.Duration `koanf:"connect-timeout"`
+		CoalesceWrites bool          `koanf:"coalesce-writes"`
 	} `koanf:"vpp"`
 	Interfaces []PairConfig  `koanf:"interfaces"`
 	LinuxCP    LinuxCPConfig `koanf:"linux-cp"`
@@ -75,6 +76,7 @@ var defaults = map[string]any{
 	"vpp.max-rate":        0,
 	"vpp.reply-timeout":   "5s",
 	"vpp.connect-timeout": "5s",
+	"vpp.coalesce-writes": true,
 	"debug.pprof":         "",
 	"metrics.listen":      "",
 }

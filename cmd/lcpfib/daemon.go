@@ -75,6 +75,8 @@ func newDaemon(ctx context.Context, cfg *Config, log *slog.Logger) (*daemon, fun
 		MaxRate:        cfg.VPP.MaxRate,
 		ReplyTimeout:   cfg.VPP.ReplyTimeout,
 		ConnectTimeout: cfg.VPP.ConnectTimeout,
+		// Route programming only: pairing's calls are few.
+		PlainSocketClient: !cfg.VPP.CoalesceWrites,
 	}
 	if cfg.FPM.Notify {
 		d.notify = zebra.NewNotifier(d.fpm, zebra.NotifierOptions{Logger: log.With("component", "zebra")})
