@@ -122,7 +122,7 @@ type state struct {
 	renew   bool
 	entries Map[entry]
 	routes  int      // entries with at least one route
-	order   []Packed // dirty keys in the order they became dirty
+	order   keyQueue // dirty keys in the order they became dirty
 	replays map[Source]*replay
 	// orphans are keys the dataplane holds on lcpfib's behalf that no
 	// source has asked for (yet): what an earlier lcpfib programmed. They
@@ -240,7 +240,7 @@ func (s *state) mark(e *entry, pk Packed) {
 		return
 	}
 	e.dirty = true
-	s.order = append(s.order, pk)
+	s.order.push(pk)
 }
 
 // markDirty queues a key that may not be in the map.
@@ -311,34 +311,31 @@ func (s *state) markAll() {
 	for pk, e := range s.entries.All() {
 		if !e.empty() && !e.dirty {
 			e.dirty = true
-			s.order = append(s.order, pk)
+			s.order.push(pk)
 			s.entries.Set(pk, e)
 		}
 	}
 }
 
-func (s *state) pending() int { return len(s.order) }
+func (s *state) pending() int { return s.order.len() }
 
 // take removes up to max keys from the dirty queue and returns their
 // current desired route.
 func (s *state) take(max int) []Change {
-	n := min(max, len(s.order))
+	n := min(max, s.order.len())
 	out := make([]Change, n)
-	for i, pk := range s.order[:n] {
+	routes := make([]Route, n) // one allocation for the batch's routes
+	s.order.pop(n, func(i int, pk Packed) {
 		e, _ := s.entries.Get(pk)
 		e.dirty = false
 		k := pk.Key()
 		out[i].Key = k
 		if b := e.best(s.rank); b != nil {
-			r := b.route(k)
-			out[i].Route = &r
+			routes[i] = b.route(k)
+			out[i].Route = &routes[i]
 		}
 		s.store(pk, e)
-	}
-	s.order = s.order[n:]
-	if len(s.order) == 0 {
-		s.order = nil // let the backing array go once drained
-	}
+	})
 	return out
 }
 
@@ -373,7 +370,7 @@ func (s *state) snapshot() []Route {
 func (s *state) statsNow() Stats {
 	st := s.stats
 	st.Routes = s.routes
-	st.Pending = len(s.order)
+	st.Pending = s.order.len()
 	st.Orphans = s.orphans.Len()
 	for _, rp := range s.replays {
 		if rp.active {
