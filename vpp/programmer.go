@@ -35,10 +35,10 @@ type Config struct {
 	// twice as long each time, up to RouteRetryMax. Defaults 1 s and 1 min.
 	RouteRetryMin time.Duration
 	RouteRetryMax time.Duration
-	// PlainSocketClient talks to VPP through GoVPP's socketclient, which
-	// makes a write(2) for every request, rather than through lcpfib's
-	// client, which writes the requests queued meanwhile together (see
-	// sockClient).
+	// PlainSocketClient programs routes through GoVPP's socketclient,
+	// which makes a write(2) for every request, on the one connection to
+	// VPP, rather than on a second connection through lcpfib's client,
+	// which writes the requests queued meanwhile together (see sockClient).
 	PlainSocketClient bool
 	// Results, when set, hears what became of every route the rib handed
 	// on: nil when VPP holds it (programmed now or already), or why not.
@@ -178,7 +178,7 @@ func (p *Programmer) Stats() Stats {
 func (p *Programmer) Run(ctx context.Context) error {
 	backoff := p.cfg.RetryMin
 	for {
-		conn, ver, err := dial(ctx, p.cfg.Socket, p.cfg.ConnectTimeout, p.cfg.PlainSocketClient)
+		conn, ver, err := dial(ctx, p.cfg.Socket, p.cfg.ConnectTimeout, true)
 		if err == nil {
 			backoff = p.cfg.RetryMin
 			p.count.connects.Add(1)
@@ -240,7 +240,18 @@ func (p *Programmer) session(ctx context.Context, conn *core.Connection) error {
 	}
 	p.desired.Resync()
 
-	pl, err := newPipeline(ctx, conn, p.cfg.Window, p.cfg.MaxRate, p.cfg.ReplyTimeout, &p.count.inflight, p.reply)
+	// Route programming gets a connection of its own through sockClient,
+	// which writes pipelined requests together; dumps, pings and the rest
+	// stay on GoVPP's socketclient, which reads a long dump faster.
+	pconn := conn
+	if !p.cfg.PlainSocketClient {
+		var err error
+		if pconn, _, err = dial(ctx, p.cfg.Socket, p.cfg.ConnectTimeout, false); err != nil {
+			return fmt.Errorf("opening the programming connection: %w", err)
+		}
+		defer pconn.Disconnect()
+	}
+	pl, err := newPipeline(ctx, pconn, p.cfg.Window, p.cfg.MaxRate, p.cfg.ReplyTimeout, &p.count.inflight, p.reply)
 	if err != nil {
 		return err
 	}
