@@ -3,6 +3,7 @@ package rib
 import (
 	"encoding/binary"
 	"net/netip"
+	"slices"
 	"unique"
 )
 
@@ -81,15 +82,35 @@ const (
 )
 
 func internPaths(ps []Path) pathSet {
+	var in interner
+	return in.intern(ps)
+}
+
+// interner interns path sets through a cache of the sets it met last, so
+// that the routes of a table load, which share a few thousand sets, cost
+// neither an allocation nor a lookup in unique's global map each. It is
+// owned by one goroutine (the rib's); the zero value is ready.
+type interner struct {
+	cache map[string]pathSet
+	buf   []byte
+	sort  []Path
+}
+
+// maxInterned bounds the cache; it is emptied when full, which lets the
+// sets no route uses any more go.
+const maxInterned = 1 << 14
+
+func (in *interner) intern(ps []Path) pathSet {
 	if len(ps) == 0 {
 		return pathSet{}
 	}
-	sorted := SortedPaths(ps)
-	n := 0
-	for _, p := range sorted {
-		n += pathBytes + len(p.Labels.raw())
+	sorted := ps
+	if !slices.IsSortedFunc(ps, ComparePaths) {
+		in.sort = append(in.sort[:0], ps...)
+		slices.SortFunc(in.sort, ComparePaths)
+		sorted = in.sort
 	}
-	b := make([]byte, 0, n)
+	b := in.buf[:0]
 	for _, p := range sorted {
 		var flags uint8
 		if p.Gateway.IsValid() {
@@ -110,7 +131,17 @@ func internPaths(ps []Path) pathSet {
 		b = append(b, byte(len(l)))
 		b = append(b, l...)
 	}
-	return pathSet{h: unique.Make(string(b))}
+	in.buf = b
+	clear(in.sort) // keep no Labels handles alive
+	if s, ok := in.cache[string(b)]; ok { // no allocation for the lookup
+		return s
+	}
+	s := pathSet{h: unique.Make(string(b))}
+	if in.cache == nil || len(in.cache) >= maxInterned {
+		in.cache = make(map[string]pathSet)
+	}
+	in.cache[s.h.Value()] = s
+	return s
 }
 
 // paths decodes the set; the slice is new.

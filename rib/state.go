@@ -127,8 +127,9 @@ type state struct {
 	// orphans are keys the dataplane holds on lcpfib's behalf that no
 	// source has asked for (yet): what an earlier lcpfib programmed. They
 	// are withdrawn once every expected source has completed a replay.
-	orphans Map[struct{}]
-	stats   Stats
+	orphans  Map[struct{}]
+	interner interner
+	stats    Stats
 }
 
 func newState(rank map[Source]int, expect []Source, renew bool) *state {
@@ -186,7 +187,7 @@ func (s *state) set(rt Route, gen uint32, renew bool) {
 	if !had || e.empty() {
 		s.routes++
 	}
-	nr := sroute{paths: internPaths(rt.Paths), gen: gen, nhid: rt.NexthopID, kind: rt.Kind, source: rt.Source, protocol: rt.Protocol}
+	nr := sroute{paths: s.interner.intern(rt.Paths), gen: gen, nhid: rt.NexthopID, kind: rt.Kind, source: rt.Source, protocol: rt.Protocol}
 	before := e.best(s.rank)
 	var beforeSrc Source
 	if before != nil {
