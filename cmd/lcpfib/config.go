@@ -24,6 +24,9 @@ type Config struct {
 		Level  string `koanf:"level"`
 		Format string `koanf:"format"`
 	} `koanf:"log"`
+	// MemoryLimit is the Go runtime's soft memory limit, as a size
+	// ("512MiB"); empty: none (or GOMEMLIMIT's). See memoryLimit.
+	MemoryLimit string `koanf:"memory-limit"`
 	// Netns is the path of the dataplane network namespace (for example
 	// /run/netns/dataplane). Empty: the namespace lcpfib runs in.
 	Netns string `koanf:"netns"`
@@ -67,6 +70,7 @@ var defaults = map[string]any{
 	"log.level":           "info",
 	"log.format":          "text",
 	"netns":               "",
+	"memory-limit":        "",
 	"fpm.listen":          "127.0.0.1:2620",
 	"fpm.replay-quiet":    "3s",
 	"fpm.replay-max":      "10m",
@@ -193,6 +197,11 @@ func (c *Config) validate() error {
 	}
 	if c.Log.Format != "text" && c.Log.Format != "json" {
 		bad("log.format", c.Log.Format, "use text or json")
+	}
+	if n, err := parseSize(c.MemoryLimit); err != nil {
+		bad("memory-limit", c.MemoryLimit, err.Error())
+	} else if n != 0 && n < 64<<20 {
+		bad("memory-limit", c.MemoryLimit, "must be empty (no limit) or at least 64MiB")
 	}
 	if c.Netns != "" {
 		if st, err := os.Stat(c.Netns); err != nil || st.IsDir() {

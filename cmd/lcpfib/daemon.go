@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -120,6 +121,12 @@ func run(ctx context.Context, cfg *Config, log *slog.Logger) error {
 	}
 	defer closeFn()
 	log.Info("lcpfib starting", "fpm", cfg.FPM.Listen, "vpp", cfg.VPP.Socket, "netns", cfg.Netns, "pairs", len(cfg.Interfaces))
+	if n, _ := parseSize(cfg.MemoryLimit); n > 0 { // validated
+		// A soft limit: the collector works harder as the heap nears it,
+		// and lets it grow past it rather than thrash.
+		debug.SetMemoryLimit(n)
+		log.Info("Go memory limit set", "memory_limit", n)
+	}
 	if cfg.Debug.Pprof != "" {
 		stop, err := servePprof(cfg.Debug.Pprof, log)
 		if err != nil {
