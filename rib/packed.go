@@ -132,8 +132,9 @@ func (in *interner) intern(ps []Path) pathSet {
 		b = append(b, l...)
 	}
 	in.buf = b
-	clear(in.sort) // keep no Labels handles alive
-	if s, ok := in.cache[string(b)]; ok { // no allocation for the lookup
+	clear(in.sort) // keeps no Labels handles alive
+	// The conversion in the lookup does not allocate.
+	if s, ok := in.cache[string(b)]; ok {
 		return s
 	}
 	s := pathSet{h: unique.Make(string(b))}

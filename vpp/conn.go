@@ -47,7 +47,7 @@ func dial(ctx context.Context, socket string, timeout time.Duration, plain bool)
 		sc.SetConnectTimeout(timeout)
 		client = sc
 	} else {
-		client = newSockClient(socket, "lcpfib", timeout)
+		client = newSockClient(socket, "lcpfib-routes", timeout) // the programming connection
 	}
 	conn, err := core.Connect(client)
 	if err != nil {
