@@ -23,9 +23,10 @@ import (
 // table, sockclnt_delete when leaving) but writes differently: GoVPP's
 // client makes a write(2) for every request, while this one hands the
 // requests to a writer goroutine that sends everything queued since its
-// last write in one write(2). A lone request is written at once; a
-// pipelined burst goes out in a few large writes, and VPP, which reads
-// its socket in large chunks, answers it in a few large writes too.
+// last write in one write(2). A request after a quiet spell is written by
+// its sender at once; a pipelined burst goes out in a few large writes,
+// and VPP, which reads its socket in large chunks, answers it in a few
+// large writes too.
 //
 // GoVPP's core uses it like any adapter (core.Connect); it is not a fork of
 // socketclient. lcpfib uses it for the connection that programs routes
@@ -49,6 +50,9 @@ type sockClient struct {
 	wmu     sync.Mutex
 	wcond   *sync.Cond // signals the writer and senders waiting for room
 	pending []byte     // requests waiting for the writer
+	busy    bool       // a write is under way (the writer's or a sender's)
+	last    time.Time  // of the last SendMsg
+	direct  []byte     // a sender's own write; used while busy only
 	werr    error      // the writer's failure; later sends fail with it
 	closed  bool
 
@@ -65,6 +69,11 @@ const (
 	// maxPending bounds the requests queued for the writer: a sender waits
 	// beyond it. The pipeline's window bounds it long before, normally.
 	maxPending = 1 << 20
+	// idleGap is how long the connection must have carried no request for
+	// the next one to be written by its sender at once, rather than handed
+	// to the writer goroutine, whose waking may take a while on a busy
+	// machine. Pipelined requests come far closer together than this.
+	idleGap = 200 * time.Microsecond
 	// sockReadBuffer is the reader's buffer: a burst of replies in few
 	// read(2)s.
 	sockReadBuffer = 64 << 10
@@ -190,7 +199,8 @@ func readReply(r *bufio.Reader, buf []byte) ([]byte, error) {
 }
 
 // SendMsg queues one request for the writer; it blocks only while the
-// queue is full.
+// queue is full. The first request after a quiet spell (idleGap) it
+// writes itself, at once.
 func (c *sockClient) SendMsg(context uint32, data []byte) error {
 	if len(data) < 10 {
 		return fmt.Errorf("invalid message: %d bytes, want at least 10", len(data))
@@ -208,6 +218,22 @@ func (c *sockClient) SendMsg(context uint32, data []byte) error {
 	case c.closed:
 		return net.ErrClosed
 	}
+	now := time.Now()
+	quiet := now.Sub(c.last) > idleGap
+	c.last = now
+	if quiet && !c.busy && len(c.pending) == 0 { // nothing to overtake
+		c.busy = true
+		c.direct = frameMsg(c.direct[:0], data)
+		c.wmu.Unlock()
+		_, err := c.conn.Write(c.direct)
+		c.wmu.Lock()
+		c.busy = false
+		if err != nil && c.werr == nil {
+			c.werr = fmt.Errorf("writing to VPP: %w", err)
+		}
+		c.wcond.Broadcast() // requests queued meanwhile are the writer's
+		return err
+	}
 	c.pending = frameMsg(c.pending, data)
 	c.wcond.Broadcast()
 	return nil
@@ -220,7 +246,7 @@ func (c *sockClient) write() {
 	var batch []byte
 	c.wmu.Lock()
 	for {
-		for len(c.pending) == 0 && !c.closed {
+		for c.busy || (len(c.pending) == 0 && !c.closed) {
 			c.wcond.Wait()
 		}
 		if len(c.pending) == 0 { // closed and drained
@@ -228,10 +254,12 @@ func (c *sockClient) write() {
 			return
 		}
 		batch, c.pending = c.pending, batch[:0]
+		c.busy = true
 		c.wcond.Broadcast() // room for senders
 		c.wmu.Unlock()
 		_, err := c.conn.Write(batch)
 		c.wmu.Lock()
+		c.busy = false
 		if err != nil {
 			c.werr = fmt.Errorf("writing to VPP: %w", err)
 			c.pending = nil
