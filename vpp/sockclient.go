@@ -30,10 +30,10 @@ import (
 //
 // GoVPP's core uses it like any adapter (core.Connect); it is not a fork of
 // socketclient. lcpfib uses it for the connection that programs routes
-// only: reading a long dump, the faster reader keeps GoVPP's reply buffer
-// full, and GoVPP then waits on a new timer for every reply: a FIB dump
-// ran at about 125k routes/s against socketclient's 175k in
-// BenchmarkLoadInstalled on our 2-core machine.
+// only: a FIB dump read through it ran at about 125k routes/s against
+// socketclient's 175k in BenchmarkLoadInstalled on our 2-core machine
+// (the cause is not pinned down; GoVPP's reply buffer, full while a
+// long dump is read, is a suspect).
 // Config.PlainSocketClient turns it off.
 type sockClient struct {
 	path    string
