@@ -9,6 +9,9 @@
 // send Updates; one goroutine owns the desired state, chooses between
 // sources, and hands the dataplane the latest change per key, so a prefix
 // that changes five times while the dataplane is busy costs one VPP call.
+// It also keeps, for a source, the id of the nexthop each of its routes
+// was resolved through (Route.NexthopID, RoutesByNexthop), so that the
+// source need not index a full table itself.
 //
 // The rib must not know about VPP, netlink, FPM or BGP.
 package rib

@@ -3,17 +3,17 @@ package rib
 import (
 	"encoding/binary"
 	"net/netip"
+	"slices"
 	"unique"
 )
 
-// Packed is a Key in 32 bytes without pointers: the form to key large maps
+// Packed is a Key in 24 bytes without pointers: the form to key large maps
 // with (the rib's state, zebra's and the dataplane's per-route maps). A
 // netip.Prefix carries a pointer, which makes the garbage collector scan
 // every key of a million-entry map.
 type Packed struct {
-	hi, lo uint64 // the address, 16 bytes (IPv4 as an IPv4-mapped address)
+	hi, lo uint64 // the address, 16 bytes (IPv4 as an IPv4-mapped address); an LSP's label in lo
 	table  uint32
-	label  uint32
 	bits   uint8
 	fam    uint8 // famV4, famV6, famLSP
 }
@@ -27,7 +27,7 @@ const (
 // Pack returns k's packed form.
 func (k Key) Pack() Packed {
 	if k.IsLSP() {
-		return Packed{table: k.Table, label: k.Label, fam: famLSP}
+		return Packed{lo: uint64(k.Label), table: k.Table, fam: famLSP}
 	}
 	a := k.Prefix.Addr().As16()
 	p := Packed{
@@ -47,7 +47,7 @@ func (k Key) Pack() Packed {
 func (p Packed) Key() Key {
 	switch p.fam {
 	case famLSP:
-		return LSPKey(p.table, p.label)
+		return LSPKey(p.table, uint32(p.lo))
 	case 0:
 		return Key{}
 	}
@@ -82,15 +82,35 @@ const (
 )
 
 func internPaths(ps []Path) pathSet {
+	var in interner
+	return in.intern(ps)
+}
+
+// interner interns path sets through a cache of the sets it met last, so
+// that the routes of a table load, which share a few thousand sets, cost
+// neither an allocation nor a lookup in unique's global map each. It is
+// owned by one goroutine (the rib's); the zero value is ready.
+type interner struct {
+	cache map[string]pathSet
+	buf   []byte
+	sort  []Path
+}
+
+// maxInterned bounds the cache; it is emptied when full, which lets the
+// sets no route uses any more go.
+const maxInterned = 1 << 14
+
+func (in *interner) intern(ps []Path) pathSet {
 	if len(ps) == 0 {
 		return pathSet{}
 	}
-	sorted := SortedPaths(ps)
-	n := 0
-	for _, p := range sorted {
-		n += pathBytes + len(p.Labels.raw())
+	sorted := ps
+	if !slices.IsSortedFunc(ps, ComparePaths) {
+		in.sort = append(in.sort[:0], ps...)
+		slices.SortFunc(in.sort, ComparePaths)
+		sorted = in.sort
 	}
-	b := make([]byte, 0, n)
+	b := in.buf[:0]
 	for _, p := range sorted {
 		var flags uint8
 		if p.Gateway.IsValid() {
@@ -111,7 +131,18 @@ func internPaths(ps []Path) pathSet {
 		b = append(b, byte(len(l)))
 		b = append(b, l...)
 	}
-	return pathSet{h: unique.Make(string(b))}
+	in.buf = b
+	clear(in.sort) // keeps no Labels handles alive
+	// The conversion in the lookup does not allocate.
+	if s, ok := in.cache[string(b)]; ok {
+		return s
+	}
+	s := pathSet{h: unique.Make(string(b))}
+	if in.cache == nil || len(in.cache) >= maxInterned {
+		in.cache = make(map[string]pathSet)
+	}
+	in.cache[s.h.Value()] = s
+	return s
 }
 
 // paths decodes the set; the slice is new.

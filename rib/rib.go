@@ -173,6 +173,41 @@ func (r *RIB) Resync() {
 	}
 }
 
+// NexthopRef is a source's route that names a nexthop id: what the source
+// needs to resolve it again when that nexthop changes.
+type NexthopRef struct {
+	Key       Key
+	NexthopID uint32
+	Protocol  uint8
+}
+
+// nexthopQuery asks for the routes of a source that name some nexthop ids.
+// It travels through the input queue, so it is answered after every
+// Update applied before it.
+type nexthopQuery struct {
+	ids   []uint32
+	reply chan []NexthopRef // buffered: the RIB never waits for the asker
+}
+
+// RoutesByNexthop returns the routes of src that name one of ids
+// (Route.NexthopID), as they stand once every Update src applied before
+// has been applied. Only routes set since src's last ResyncBegin are
+// returned: a daemon's nexthop ids need not survive its reconnection.
+// It scans the whole state; it is meant for a nexthop change, which is
+// rare next to route changes.
+func (r *RIB) RoutesByNexthop(ctx context.Context, src Source, ids []uint32) ([]NexthopRef, error) {
+	q := &nexthopQuery{ids: ids, reply: make(chan []NexthopRef, 1)}
+	if err := r.Apply(ctx, Update{Source: src, query: q}); err != nil {
+		return nil, err
+	}
+	select {
+	case refs := <-q.reply:
+		return refs, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
 // Routes returns a copy of the desired state: the winning route of every key.
 func (r *RIB) Routes(ctx context.Context) ([]Route, error) { return ask(ctx, r.snap) }
 
@@ -195,6 +230,10 @@ func ask[T any](ctx context.Context, ch chan chan T) (T, error) {
 }
 
 func (r *RIB) apply(s *state, u Update) {
+	if u.query != nil {
+		u.query.reply <- s.byNexthop(u.Source, u.query.ids)
+		return
+	}
 	swept := s.stats.Swept
 	now := time.Now()
 	s.apply(u, now)
@@ -242,7 +281,7 @@ func (r *RIB) Run(ctx context.Context) error {
 			s.markAll()
 		case keys := <-r.adopt:
 			s.adopt(keys)
-			r.log.Info("adopted routes the dataplane holds", "routes", len(keys), "orphans", len(s.orphans))
+			r.log.Info("adopted routes the dataplane holds", "routes", len(keys), "orphans", s.orphans.Len())
 		case keys := <-r.retry:
 			for _, k := range keys {
 				s.markDirty(k.Pack())

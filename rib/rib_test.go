@@ -144,3 +144,54 @@ func TestRIBMasksPrefixes(t *testing.T) {
 		t.Fatalf("got %v, want one change for 10.53.0.0/16", got)
 	}
 }
+
+func TestRIBRoutesByNexthop(t *testing.T) {
+	r := startRIB(t, Options{})
+	ctx := context.Background()
+	withID := func(rt Route, id uint32) Route { rt.NexthopID = id; return rt }
+	a := withID(route(SourceFRR, "192.0.2.0/24", via("10.0.0.2", 2)), 10)
+	b := withID(route(SourceFRR, "198.51.100.0/24", via("10.0.0.2", 2)), 11)
+	c := withID(route(SourceBIRD, "203.0.113.0/24", via("10.0.0.2", 2)), 10)
+	d := route(SourceFRR, "203.0.113.0/24", via("10.0.0.2", 2))
+	for _, u := range []Update{
+		{Source: SourceFRR, Set: []Route{a, b, d}},
+		{Source: SourceBIRD, Set: []Route{c}},
+	} {
+		if err := r.Apply(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := r.RoutesByNexthop(ctx, SourceFRR, []uint32{10, 12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []NexthopRef{{Key: a.Key, NexthopID: 10}}
+	if diff := cmp.Diff(want, got, cmpOpts); diff != "" {
+		t.Fatalf("routes of nexthop 10 (-want +got):\n%s", diff)
+	}
+	// The rib hands the id to nobody else.
+	for _, c := range drain(t, r) {
+		if c.Route != nil && c.Route.NexthopID != 0 {
+			t.Fatalf("change %v carries nexthop id %d", c.Key, c.Route.NexthopID)
+		}
+	}
+
+	// A new replay: ids of the last connection mean nothing until the
+	// replay renews their routes.
+	if err := r.Apply(ctx, Update{Source: SourceFRR, Resync: ResyncBegin}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := r.RoutesByNexthop(ctx, SourceFRR, []uint32{10, 11}); err != nil || len(got) != 0 {
+		t.Fatalf("after ResyncBegin: %v, %v; want none", got, err)
+	}
+	if err := r.Apply(ctx, Update{Source: SourceFRR, Set: []Route{withID(b, 10)}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err = r.RoutesByNexthop(ctx, SourceFRR, []uint32{10, 11})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]NexthopRef{{Key: b.Key, NexthopID: 10}}, got, cmpOpts); diff != "" {
+		t.Fatalf("renewed routes (-want +got):\n%s", diff)
+	}
+}

@@ -106,7 +106,12 @@ type Route struct {
 	Kind     Kind
 	Source   Source
 	Protocol uint8 // rtm_protocol as the daemon sent it (2 kernel, 186 bgp, 196 static, ...)
-	Paths    []Path
+	// NexthopID is the daemon's id of the nexthop (group) the route was
+	// resolved through (zebra's RTA_NH_ID), 0 when none. It is not
+	// forwarding state: the rib keeps it for the source's RoutesByNexthop,
+	// Equal ignores it, and routes the rib hands out leave it 0.
+	NexthopID uint32
+	Paths     []Path
 }
 
 // Equal reports whether two routes ask the dataplane for the same forwarding.

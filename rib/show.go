@@ -35,7 +35,7 @@ func (r *RIB) Query(ctx context.Context, f Filter) ([]Route, int, error) {
 	}
 	a, err := inspect(ctx, r, func(s *state) answer {
 		var out []Route
-		for pk, e := range s.entries {
+		for pk, e := range s.entries.All() {
 			k := pk.Key()
 			if !f.match(k) {
 				continue
@@ -88,7 +88,7 @@ type TableSource struct {
 func (r *RIB) Counts(ctx context.Context) (map[TableSource]int, error) {
 	return inspect(ctx, r, func(s *state) map[TableSource]int {
 		out := map[TableSource]int{}
-		for pk, e := range s.entries {
+		for pk, e := range s.entries.All() {
 			if e.first.source != 0 {
 				out[TableSource{pk.table, e.first.source}]++
 			}

@@ -5,11 +5,12 @@ import (
 	"time"
 )
 
-// sroute is one source's route as the state stores it: 16 bytes, its paths
+// sroute is one source's route as the state stores it: 24 bytes, its paths
 // interned (see pathSet).
 type sroute struct {
 	paths    pathSet
 	gen      uint32 // the replay generation that last renewed it
+	nhid     uint32 // Route.NexthopID
 	kind     Kind
 	source   Source // 0: none (an empty slot)
 	protocol uint8
@@ -112,21 +113,22 @@ type replay struct {
 // state is the desired RIB; it is owned by RIB.Run and never shared.
 //
 // Memory is what a full table costs, so the map is keyed by Packed keys
-// (no pointers for the collector to scan) and holds entries by value with
-// interned path sets, and the dirty set is a flag in the entry plus a
-// queue of keys.
+// (no pointers for the collector to scan; mostly 8 bytes, see Map) and
+// holds entries by value with interned path sets, and the dirty set is a
+// flag in the entry plus a queue of keys.
 type state struct {
 	rank    map[Source]int
 	expect  []Source
 	renew   bool
-	entries map[Packed]entry
+	entries Map[entry]
 	routes  int      // entries with at least one route
-	order   []Packed // dirty keys in the order they became dirty
+	order   keyQueue // dirty keys in the order they became dirty
 	replays map[Source]*replay
 	// orphans are keys the dataplane holds on lcpfib's behalf that no
 	// source has asked for (yet): what an earlier lcpfib programmed. They
 	// are withdrawn once every expected source has completed a replay.
-	orphans map[Packed]struct{}
+	orphans  Map[struct{}]
+	interner interner
 	// held are keys the dataplane held on lcpfib's behalf (orphans) that
 	// a source renewed in the middle of its replay: they reach the
 	// dataplane only once that replay is complete, so a route that
@@ -140,8 +142,7 @@ type state struct {
 func newState(rank map[Source]int, expect []Source, renew bool) *state {
 	return &state{
 		rank: rank, expect: expect, renew: renew,
-		entries: make(map[Packed]entry),
-		replays: make(map[Source]*replay), orphans: make(map[Packed]struct{}), held: make(map[Packed]Source),
+		replays: make(map[Source]*replay), held: make(map[Packed]Source),
 	}
 }
 
@@ -192,15 +193,17 @@ func (s *state) apply(u Update, now time.Time) {
 // (to tell a replaying daemon it is installed).
 func (s *state) set(rt Route, gen uint32, renew, replaying bool) {
 	pk := rt.Key.Pack()
-	if _, orphan := s.orphans[pk]; orphan && replaying {
-		s.held[pk] = rt.Source
+	if s.orphans.Len() > 0 {
+		if _, orphan := s.orphans.Get(pk); orphan && replaying {
+			s.held[pk] = rt.Source
+		}
+		s.orphans.Delete(pk)
 	}
-	delete(s.orphans, pk)
-	e, had := s.entries[pk]
+	e, had := s.entries.Get(pk)
 	if !had || e.empty() {
 		s.routes++
 	}
-	nr := sroute{paths: internPaths(rt.Paths), gen: gen, kind: rt.Kind, source: rt.Source, protocol: rt.Protocol}
+	nr := sroute{paths: s.interner.intern(rt.Paths), gen: gen, nhid: rt.NexthopID, kind: rt.Kind, source: rt.Source, protocol: rt.Protocol}
 	before := e.best(s.rank)
 	var beforeSrc Source
 	if before != nil {
@@ -220,12 +223,12 @@ func (s *state) set(rt Route, gen uint32, renew, replaying bool) {
 	case beforeSrc == 0 || beforeSrc == rt.Source || winner == rt.Source:
 		s.mark(&e, pk)
 	}
-	s.entries[pk] = e
+	s.entries.Set(pk, e)
 }
 
 // del withdraws a source's route.
 func (s *state) del(src Source, pk Packed) bool {
-	e, ok := s.entries[pk]
+	e, ok := s.entries.Get(pk)
 	if !ok || e.find(src) == nil {
 		return false
 	}
@@ -244,10 +247,10 @@ func (s *state) del(src Source, pk Packed) bool {
 // store writes e back, or forgets the key once nothing refers to it.
 func (s *state) store(pk Packed, e entry) {
 	if e.empty() && !e.dirty {
-		delete(s.entries, pk)
+		s.entries.Delete(pk)
 		return
 	}
-	s.entries[pk] = e
+	s.entries.Set(pk, e)
 }
 
 // mark queues the key for the dataplane; e is stored by the caller.
@@ -256,21 +259,21 @@ func (s *state) mark(e *entry, pk Packed) {
 		return
 	}
 	e.dirty = true
-	s.order = append(s.order, pk)
+	s.order.push(pk)
 }
 
 // markDirty queues a key that may not be in the map.
 func (s *state) markDirty(pk Packed) {
-	e := s.entries[pk]
+	e, _ := s.entries.Get(pk)
 	s.mark(&e, pk)
-	s.entries[pk] = e
+	s.entries.Set(pk, e)
 }
 
 // sweep withdraws the source's routes the replay did not renew, in the
 // tables the replay touched.
 func (s *state) sweep(src Source, rp *replay) {
 	var stale []Packed
-	for pk, e := range s.entries {
+	for pk, e := range s.entries.All() {
 		if !rp.tables[pk.table] {
 			continue
 		}
@@ -289,7 +292,7 @@ func (s *state) sweep(src Source, rp *replay) {
 // keys the dataplane held that no source renewed, in the tables some
 // replay touched.
 func (s *state) sweepOrphans() {
-	if len(s.orphans) == 0 {
+	if s.orphans.Len() == 0 {
 		return
 	}
 	tables := map[uint32]bool{}
@@ -302,10 +305,10 @@ func (s *state) sweepOrphans() {
 			tables[t] = true
 		}
 	}
-	for pk := range s.orphans {
+	for pk := range s.orphans.All() {
 		if tables[pk.table] {
 			s.markDirty(pk)
-			delete(s.orphans, pk)
+			s.orphans.Delete(pk)
 			s.stats.Swept++
 		}
 	}
@@ -316,51 +319,66 @@ func (s *state) sweepOrphans() {
 func (s *state) adopt(keys []Key) {
 	for _, k := range keys {
 		pk := k.Pack()
-		if e, ok := s.entries[pk]; !ok || e.empty() {
-			s.orphans[pk] = struct{}{}
+		if e, ok := s.entries.Get(pk); !ok || e.empty() {
+			s.orphans.Set(pk, struct{}{})
 		}
 	}
 	s.sweepOrphans()
 }
 
 func (s *state) markAll() {
-	for pk, e := range s.entries {
+	for pk, e := range s.entries.All() {
 		if !e.empty() && !e.dirty {
 			e.dirty = true
-			s.order = append(s.order, pk)
-			s.entries[pk] = e
+			s.order.push(pk)
+			s.entries.Set(pk, e)
 		}
 	}
 }
 
-func (s *state) pending() int { return len(s.order) }
+func (s *state) pending() int { return s.order.len() }
 
 // take removes up to max keys from the dirty queue and returns their
 // current desired route.
 func (s *state) take(max int) []Change {
-	n := min(max, len(s.order))
+	n := min(max, s.order.len())
 	out := make([]Change, n)
-	for i, pk := range s.order[:n] {
-		e := s.entries[pk]
+	routes := make([]Route, n) // one allocation for the batch's routes
+	s.order.pop(n, func(i int, pk Packed) {
+		e, _ := s.entries.Get(pk)
 		e.dirty = false
 		k := pk.Key()
 		out[i].Key = k
 		if b := e.best(s.rank); b != nil {
-			r := b.route(k)
-			out[i].Route = &r
+			routes[i] = b.route(k)
+			out[i].Route = &routes[i]
 		}
 		s.store(pk, e)
+	})
+	return out
+}
+
+// byNexthop returns the routes of src, set since its current replay
+// generation began, that name one of ids.
+func (s *state) byNexthop(src Source, ids []uint32) []NexthopRef {
+	if len(ids) == 0 {
+		return nil
 	}
-	s.order = s.order[n:]
-	if len(s.order) == 0 {
-		s.order = nil // let the backing array go once drained
+	gen := s.replayOf(src).gen
+	var out []NexthopRef
+	for pk, e := range s.entries.All() {
+		r := e.find(src)
+		if r == nil || r.nhid == 0 || r.gen != gen || !slices.Contains(ids, r.nhid) {
+			continue
+		}
+		out = append(out, NexthopRef{Key: pk.Key(), NexthopID: r.nhid, Protocol: r.protocol})
 	}
 	return out
 }
 
 func (s *state) snapshot() []Route {
 	out := make([]Route, 0, s.routes)
-	for pk, e := range s.entries {
+	for pk, e := range s.entries.All() {
 		if b := e.best(s.rank); b != nil {
 			out = append(out, b.route(pk.Key()))
 		}
@@ -371,8 +389,8 @@ func (s *state) snapshot() []Route {
 func (s *state) statsNow() Stats {
 	st := s.stats
 	st.Routes = s.routes
-	st.Pending = len(s.order)
-	st.Orphans = len(s.orphans)
+	st.Pending = s.order.len()
+	st.Orphans = s.orphans.Len()
 	for _, rp := range s.replays {
 		if rp.active {
 			st.Replaying++

@@ -3,6 +3,8 @@ package rib
 // Update is one batch of changes from one source, applied atomically by the
 // RIB: every route in Set replaces whatever that source had for its key, and
 // every key in Del is withdrawn for that source. A key must not be in both.
+// The rib neither modifies nor keeps the Update's slices (routes may share
+// a Paths slice).
 //
 // Resync marks the start and the end of a source's full replay (zebra
 // replays its whole table on every connection, with no deletes for what it
@@ -13,6 +15,8 @@ type Update struct {
 	Set    []Route
 	Del    []Key
 	Resync Resync
+
+	query *nexthopQuery // RoutesByNexthop: not an update at all
 }
 
 // Resync is a replay marker.

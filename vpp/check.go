@@ -138,7 +138,7 @@ func (p *Programmer) Check(ctx context.Context, wanted []rib.Route) (CheckResult
 // (source API), keyed as the rib keys them; it returns how many tables
 // VPP has.
 func (p *Programmer) walkOwned(ctx context.Context, each func(rib.Packed, []fib_types.FibPath) error) (int, error) {
-	conn, _, err := dial(ctx, p.cfg.Socket, p.cfg.ConnectTimeout)
+	conn, _, err := dial(ctx, p.cfg.Socket, p.cfg.ConnectTimeout, true)
 	if err != nil {
 		return 0, err
 	}
@@ -202,23 +202,23 @@ func (p *Programmer) Reread(ctx context.Context) (int, error) {
 	fixed := 0
 	var adopt []rib.Key
 	inst.mu.Lock()
-	for pk, d := range inst.m {
+	for pk, d := range inst.m.All() {
 		if pk.Key().IsLSP() {
 			continue
 		}
 		vd, ok := have[pk]
 		switch {
 		case !ok:
-			delete(inst.m, pk)
+			inst.m.Delete(pk)
 			fixed++
 		case vd != d:
-			inst.m[pk] = vd
+			inst.m.Set(pk, vd)
 			fixed++
 		}
 	}
 	for pk, vd := range have {
-		if _, ok := inst.m[pk]; !ok {
-			inst.m[pk] = vd
+		if _, ok := inst.m.Get(pk); !ok {
+			inst.m.Set(pk, vd)
 			adopt = append(adopt, pk.Key())
 			fixed++
 		}

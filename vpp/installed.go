@@ -29,32 +29,32 @@ import (
 // did not change.
 type installed struct {
 	mu sync.Mutex
-	m  map[rib.Packed]uint64
+	m  rib.Map[uint64]
 }
 
 func (in *installed) get(k rib.Key) (uint64, bool) {
 	in.mu.Lock()
-	d, ok := in.m[k.Pack()]
+	d, ok := in.m.Get(k.Pack())
 	in.mu.Unlock()
 	return d, ok
 }
 
 func (in *installed) put(k rib.Key, d uint64) {
 	in.mu.Lock()
-	in.m[k.Pack()] = d
+	in.m.Set(k.Pack(), d)
 	in.mu.Unlock()
 }
 
 func (in *installed) drop(k rib.Key) {
 	in.mu.Lock()
-	delete(in.m, k.Pack())
+	in.m.Delete(k.Pack())
 	in.mu.Unlock()
 }
 
 func (in *installed) len() int {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	return len(in.m)
+	return in.m.Len()
 }
 
 // digest is a digest of a path set in the form VPP dumps it: order does not
@@ -103,7 +103,7 @@ func linuxTable(vppID uint32) uint32 {
 // loadInstalled dumps every VPP table and returns the entries lcpfib owns
 // (source API) keyed as the rib keys them, with their digests, and the
 // tables VPP has.
-func loadInstalled(ctx context.Context, conn api.Connection, timeout time.Duration) (map[rib.Packed]uint64, map[tableKey]bool, error) {
+func loadInstalled(ctx context.Context, conn api.Connection, timeout time.Duration) (*rib.Map[uint64], map[tableKey]bool, error) {
 	srcs, err := Sources(ctx, conn, timeout)
 	if err != nil {
 		return nil, nil, err
@@ -122,11 +122,11 @@ func loadInstalled(ctx context.Context, conn api.Connection, timeout time.Durati
 	if err != nil {
 		return nil, nil, err
 	}
-	out := map[rib.Packed]uint64{}
+	out := &rib.Map[uint64]{}
 	for t := range tables {
 		err := WalkRoutes(ctx, conn, t.id, t.ip6, dumpTimeout(timeout), func(e Entry) error {
 			if e.Source == apiSrc {
-				out[rib.Key{Table: linuxTable(e.Table), Prefix: e.Prefix}.Pack()] = digest(e.Paths)
+				out.Set(rib.Key{Table: linuxTable(e.Table), Prefix: e.Prefix}.Pack(), digest(e.Paths))
 			}
 			return nil
 		})

@@ -126,7 +126,7 @@ func (s *mplsState) stats() MPLSStats {
 // MPLS tables, the LSPs lcpfib owns (added to owned, keyed as the rib keys
 // them, with their digests) and the MPLS-enabled interfaces. A VPP without
 // MPLS is logged once per connection, not refused.
-func (s *mplsState) start(ctx context.Context, conn *core.Connection, timeout time.Duration, owned map[rib.Packed]uint64, log *slog.Logger) error {
+func (s *mplsState) start(ctx context.Context, conn *core.Connection, timeout time.Duration, owned *rib.Map[uint64], log *slog.Logger) error {
 	ms := &mplsSession{tables: map[uint32]bool{}, enabled: map[uint32]bool{}}
 	defer func() {
 		s.mu.Lock()
@@ -153,7 +153,7 @@ func (s *mplsState) start(ctx context.Context, conn *core.Connection, timeout ti
 		return err
 	}
 	for k, d := range lsps {
-		owned[k.Pack()] = d
+		owned.Set(k.Pack(), d)
 	}
 	log.Info("read VPP's MPLS FIB", "owned_lsps", len(lsps), "tables", len(ms.tables), "mpls_interfaces", len(ms.enabled))
 	return nil

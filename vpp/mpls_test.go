@@ -331,7 +331,7 @@ func TestProgrammerMPLSRestartCostsNothing(t *testing.T) {
 func TestProgrammerNoMPLS(t *testing.T) {
 	p := &Programmer{log: slog.New(slog.DiscardHandler), fails: newFailures(time.Second, time.Minute)}
 	p.mpls.sess = &mplsSession{} // what start leaves when VPP lacks MPLS
-	inst := &installed{m: map[rib.Packed]uint64{}}
+	inst := &installed{}
 	c := rib.Change{Key: rib.LSPKey(254, 100)}
 	r := lspOf(100, labelled("10.0.0.2", 2, 200))
 	c.Route = &r

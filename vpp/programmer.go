@@ -35,6 +35,11 @@ type Config struct {
 	// twice as long each time, up to RouteRetryMax. Defaults 1 s and 1 min.
 	RouteRetryMin time.Duration
 	RouteRetryMax time.Duration
+	// PlainSocketClient programs routes through GoVPP's socketclient,
+	// which makes a write(2) for every request, on the one connection to
+	// VPP, rather than on a second connection through lcpfib's client,
+	// which writes the requests queued meanwhile together (see sockClient).
+	PlainSocketClient bool
 	// Results, when set, hears what became of every route the rib handed
 	// on: nil when VPP holds it (programmed now or already), or why not.
 	// It must not block.
@@ -183,7 +188,7 @@ func (p *Programmer) Stats() Stats {
 func (p *Programmer) Run(ctx context.Context) error {
 	backoff := p.cfg.RetryMin
 	for {
-		conn, ver, err := dial(ctx, p.cfg.Socket, p.cfg.ConnectTimeout)
+		conn, ver, err := dial(ctx, p.cfg.Socket, p.cfg.ConnectTimeout, true)
 		if err == nil {
 			backoff = p.cfg.RetryMin
 			p.count.connects.Add(1)
@@ -231,22 +236,32 @@ func (p *Programmer) session(ctx context.Context, conn *core.Connection) error {
 	if err := p.mpls.start(ctx, conn, p.cfg.ReplyTimeout, owned, p.log); err != nil {
 		return fmt.Errorf("reading VPP's MPLS FIB: %w", err)
 	}
-	inst := &installed{m: owned}
+	inst := &installed{m: *owned}
 	p.mu.Lock()
 	p.inst = inst
 	p.mu.Unlock()
-	keys := make([]rib.Key, 0, len(owned))
-	for pk := range owned {
-		k := pk.Key()
-		keys = append(keys, k)
+	keys := make([]rib.Key, 0, owned.Len())
+	for pk := range owned.All() {
+		keys = append(keys, pk.Key())
 	}
-	p.log.Info("read VPP's FIB", "owned_routes", len(owned), "tables", len(tables), "took", time.Since(t0))
+	p.log.Info("read VPP's FIB", "owned_routes", owned.Len(), "tables", len(tables), "took", time.Since(t0))
 	if err := p.desired.Adopt(ctx, keys); err != nil {
 		return nil
 	}
 	p.desired.Resync()
 
-	pl, err := newPipeline(ctx, conn, p.cfg.Window, &p.maxRate, p.cfg.ReplyTimeout, &p.count.inflight, p.reply)
+	// Route programming gets a connection of its own through sockClient,
+	// which writes pipelined requests together; dumps, pings and the rest
+	// stay on GoVPP's socketclient, which reads a long dump faster.
+	pconn := conn
+	if !p.cfg.PlainSocketClient {
+		var err error
+		if pconn, _, err = dial(ctx, p.cfg.Socket, p.cfg.ConnectTimeout, false); err != nil {
+			return fmt.Errorf("opening the programming connection: %w", err)
+		}
+		defer pconn.Disconnect()
+	}
+	pl, err := newPipeline(ctx, pconn, p.cfg.Window, &p.maxRate, p.cfg.ReplyTimeout, &p.count.inflight, p.reply)
 	if err != nil {
 		return err
 	}

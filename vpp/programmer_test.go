@@ -41,7 +41,7 @@ func (s *staticIfs) Sync(context.Context, api.Connection) error {
 }
 
 type fixture struct {
-	t    *testing.T
+	t    testing.TB
 	sock string
 	sim  *sim.Server
 	rib  *rib.RIB
@@ -50,7 +50,7 @@ type fixture struct {
 }
 
 // startSim starts a vppsim with two interfaces (sw_if_index 1 and 2).
-func startSim(t *testing.T, sock string, pid uint32) (*sim.Server, func()) {
+func startSim(t testing.TB, sock string, pid uint32) (*sim.Server, func()) {
 	t.Helper()
 	s, err := sim.Listen(sock, sim.WithPID(pid))
 	if err != nil {
@@ -67,7 +67,7 @@ func startSim(t *testing.T, sock string, pid uint32) (*sim.Server, func()) {
 	return s, func() { cancel(); <-done; s.Close() }
 }
 
-func newFixture(t *testing.T, cfg Config) *fixture {
+func newFixture(t testing.TB, cfg Config) *fixture {
 	t.Helper()
 	f := &fixture{t: t, sock: filepath.Join(t.TempDir(), "api.sock")}
 	var stopSim func()
@@ -117,7 +117,7 @@ func apiRoutes(t *testing.T, sock string, table uint32) map[netip.Prefix]Entry {
 }
 
 // waitFor polls cond for up to 20 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(20 * time.Second); !cond(); {
 		if time.Now().After(deadline) {
@@ -134,7 +134,12 @@ func v4route(i int, gwIfindex uint32) rib.Route {
 }
 
 func TestProgrammerPipelinesManyRoutes(t *testing.T) {
-	f := newFixture(t, Config{Window: 256})
+	t.Run("coalescing client", func(t *testing.T) { testPipelinesManyRoutes(t, Config{Window: 256}) })
+	t.Run("GoVPP socketclient", func(t *testing.T) { testPipelinesManyRoutes(t, Config{Window: 256, PlainSocketClient: true}) })
+}
+
+func testPipelinesManyRoutes(t *testing.T, cfg Config) {
+	f := newFixture(t, cfg)
 	ctx := context.Background()
 	const n = 20000
 	var u rib.Update

@@ -51,7 +51,9 @@ func (f *failures) failed(k rib.Key, err error, now time.Time) {
 
 func (f *failures) succeeded(k rib.Key) {
 	f.mu.Lock()
-	delete(f.m, k)
+	if len(f.m) > 0 { // nearly always empty: spare hashing the key
+		delete(f.m, k)
+	}
 	f.mu.Unlock()
 }
 

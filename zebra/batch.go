@@ -36,6 +36,18 @@ func (b *batch) del(k rib.Key) { b.put(change{route: rib.Route{Key: k}, del: tru
 // The Update's slices are new; the batch keeps none of them.
 func (b *batch) take() rib.Update {
 	u := rib.Update{Source: rib.SourceFRR}
+	dels := 0
+	for _, c := range b.ops {
+		if c.del {
+			dels++
+		}
+	}
+	if dels > 0 {
+		u.Del = make([]rib.Key, 0, dels)
+	}
+	if len(b.ops) > dels {
+		u.Set = make([]rib.Route, 0, len(b.ops)-dels)
+	}
 	for _, c := range b.ops {
 		if c.del {
 			u.Del = append(u.Del, c.route.Key)

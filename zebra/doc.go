@@ -19,6 +19,13 @@
 // the same key in one frame, which is how zebra sends a change, become one
 // Set, never a withdrawal followed by an add.
 //
+// Which route names which nexthop id (RTA_NH_ID) is kept with the route
+// in the rib (rib.Route.NexthopID): when a nexthop changes or goes, the
+// Feed asks its Sink (a NexthopIndex) for the routes naming it, rather than
+// keeping a map entry for every route of a full table itself. It keeps
+// only the routes the rib does not hold: those waiting for an unknown
+// nexthop and the connected ones it skips.
+//
 // On every connection zebra replays all nexthops and routes; the Feed
 // forgets the previous connection's nexthops. Sweeping routes that zebra
 // no longer has after a reconnect is not done yet; Feed.resync is where it

@@ -35,6 +35,16 @@ type Sink interface {
 	Apply(ctx context.Context, u rib.Update) error
 }
 
+// A NexthopIndex is a Sink that keeps each route's Route.NexthopID and can
+// list the routes naming some ids (the rib does). With one, the Feed keeps
+// no per-route state of its own for the routes it handed on: only for the
+// few it holds back (see Feed). RoutesByNexthop must answer after every
+// Update applied before it.
+type NexthopIndex interface {
+	Sink
+	RoutesByNexthop(ctx context.Context, src rib.Source, ids []uint32) ([]rib.NexthopRef, error)
+}
+
 // Options configure a Feed.
 type Options struct {
 	// Logger receives skipped messages (at debug level, with their bytes)
@@ -72,12 +82,18 @@ type Feed struct {
 	log  *slog.Logger
 	c    counters
 
+	// index is sink as a NexthopIndex, or nil.
+	index NexthopIndex
+
 	// State of the current connection, owned by the calling goroutine.
-	conn      uint64
-	nh        nexthopTable
-	nhmu      sync.RWMutex            // taken by the owner to change nh, and by NexthopGroups to read it (show.go)
-	routes    map[rib.Packed]nhgRoute // routes that name a nexthop id
-	held      int                     // of routes, how many wait for their nexthop
+	conn uint64
+	nh   nexthopTable
+	nhmu sync.RWMutex // taken by the owner to change nh, and by NexthopGroups to read it (show.go)
+	// aside are routes that name a nexthop id and that the sink cannot be
+	// asked about: those held for their nexthop or skipped as connected
+	// (a handful), and, when the sink is no NexthopIndex, all of them.
+	aside     map[rib.Packed]nhgRoute
+	held      int // of aside, how many wait for their nexthop
 	batch     batch
 	frameDels []rib.Key // DELROUTEs of the current frame not (yet) followed by a NEWROUTE
 
@@ -110,13 +126,15 @@ func NewFeed(sink Sink, opts Options) *Feed {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	index, _ := sink.(NexthopIndex)
 	return &Feed{
-		sink:   sink,
-		opts:   opts,
-		log:    log,
-		nh:     newNexthopTable(),
-		routes: make(map[rib.Packed]nhgRoute),
-		batch:  newBatch(),
+		sink:  sink,
+		index: index,
+		opts:  opts,
+		log:   log,
+		nh:    newNexthopTable(),
+		aside: make(map[rib.Packed]nhgRoute),
+		batch: newBatch(),
 	}
 }
 
@@ -180,7 +198,7 @@ func (f *Feed) resync(conn uint64) {
 	f.nhmu.Lock()
 	f.nh = newNexthopTable()
 	f.nhmu.Unlock()
-	f.routes = make(map[rib.Packed]nhgRoute)
+	f.aside = make(map[rib.Packed]nhgRoute)
 	f.held = 0
 	f.frameDels = f.frameDels[:0]
 	f.updateGauges()
@@ -204,7 +222,11 @@ func (f *Feed) Frame(ctx context.Context, conn uint64, payload []byte) error {
 		raw := b[:len(b)-len(rest)]
 		b = rest
 		f.c.messages.Add(1)
-		if err := f.handle(nm); err != nil {
+		if err := f.handle(ctx, nm); err != nil {
+			var se *sinkError
+			if errors.As(err, &se) {
+				return se.err
+			}
 			skipped = cmp.Or(skipped, f.skip(ctx, err, raw))
 		}
 	}
@@ -256,8 +278,14 @@ func (f *Feed) flush(ctx context.Context) error {
 	return nil
 }
 
+// sinkError is a failure of the sink met while handling a message: it
+// resets the connection rather than skipping the message.
+type sinkError struct{ err error }
+
+func (e *sinkError) Error() string { return e.err.Error() }
+
 // handle dispatches one netlink message.
-func (f *Feed) handle(nm netlink.Message) error {
+func (f *Feed) handle(ctx context.Context, nm netlink.Message) error {
 	var err error
 	switch nm.Header.Type {
 	case TypeNewRoute, TypeDelRoute:
@@ -276,10 +304,10 @@ func (f *Feed) handle(nm netlink.Message) error {
 		if err = m.UnmarshalBinary(nm.Data); err == nil {
 			if nm.Header.Type == TypeNewNexthop {
 				f.c.newNexthop.Add(1)
-				err = f.newNexthop(&m)
+				err = f.newNexthop(ctx, &m)
 			} else {
 				f.c.delNexthop.Add(1)
-				err = f.delNexthop(&m)
+				err = f.delNexthop(ctx, &m)
 			}
 		}
 	default:
@@ -287,6 +315,9 @@ func (f *Feed) handle(nm netlink.Message) error {
 	}
 	if err == nil {
 		return nil
+	}
+	if se := (*sinkError)(nil); errors.As(err, &se) {
+		return se
 	}
 	e := &Error{Type: nm.Header.Type, Err: err}
 	if len(nm.Data) > 0 {

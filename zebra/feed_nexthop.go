@@ -1,6 +1,8 @@
 package zebra
 
 import (
+	"context"
+	"fmt"
 	"slices"
 
 	"github.com/lcpfib/lcpfib/rib"
@@ -9,7 +11,7 @@ import (
 // newNexthop handles RTM_NEWNEXTHOP: a nexthop or group is added or
 // replaced. Routes that use it, directly or through a group, are emitted
 // again if it changed; routes held for it are released.
-func (f *Feed) newNexthop(m *NexthopMessage) error {
+func (f *Feed) newNexthop(ctx context.Context, m *NexthopMessage) error {
 	a := &m.Attributes
 	if a.ID == 0 {
 		return errNoID
@@ -42,31 +44,33 @@ func (f *Feed) newNexthop(m *NexthopMessage) error {
 		// group from costing a scan of the route index.
 		return nil
 	}
-	f.reemit(a.ID)
-	return nil
+	return f.reemit(ctx, a.ID)
 }
 
 // delNexthop handles RTM_DELNEXTHOP. As in the kernel, routes using the
 // nexthop are deleted with it, and it leaves the groups that list it.
-func (f *Feed) delNexthop(m *NexthopMessage) error {
+func (f *Feed) delNexthop(ctx context.Context, m *NexthopMessage) error {
 	if m.Attributes.ID == 0 {
 		return errNoID
 	}
-	f.deleteNexthop(m.Attributes.ID)
-	return nil
+	return f.deleteNexthop(ctx, m.Attributes.ID)
 }
 
-func (f *Feed) deleteNexthop(id uint32) {
+func (f *Feed) deleteNexthop(ctx context.Context, id uint32) error {
 	groups := f.nh.dependents(id)[1:]
 	f.nhmu.Lock()
 	removed := f.nh.remove(id)
 	f.nhmu.Unlock()
 	if removed == nil {
-		return
+		return nil
 	}
-	for _, key := range f.routesOf(id) {
-		f.forget(key)
-		f.batch.del(key)
+	refs, err := f.routesOf(ctx, id)
+	if err != nil {
+		return err
+	}
+	for _, ref := range refs {
+		f.forget(ref.key)
+		f.batch.del(ref.key)
 		f.c.routesWithdrawn.Add(1)
 	}
 	for _, g := range groups {
@@ -76,41 +80,74 @@ func (f *Feed) deleteNexthop(id uint32) {
 		}
 		left := slices.DeleteFunc(slices.Clone(gn.group), func(m member) bool { return m.id == id })
 		if len(left) == 0 {
-			f.deleteNexthop(g)
+			if err := f.deleteNexthop(ctx, g); err != nil {
+				return err
+			}
 			continue
 		}
 		f.nhmu.Lock()
 		f.nh.set(g, &nexthop{group: left})
 		f.nhmu.Unlock()
-		f.reemitRoutes(g)
+		if err := f.reemitRoutes(ctx, g); err != nil {
+			return err
+		}
 	}
+	return nil
 }
 
 // reemit emits again the routes that use id directly or through a group.
-func (f *Feed) reemit(id uint32) {
-	f.reemitRoutes(f.nh.dependents(id)...)
+func (f *Feed) reemit(ctx context.Context, id uint32) error {
+	return f.reemitRoutes(ctx, f.nh.dependents(id)...)
 }
 
 // reemitRoutes emits again the routes that name one of ids.
-func (f *Feed) reemitRoutes(ids ...uint32) {
-	for _, key := range f.routesOf(ids...) {
-		f.emit(key, false, true)
+func (f *Feed) reemitRoutes(ctx context.Context, ids ...uint32) error {
+	refs, err := f.routesOf(ctx, ids...)
+	if err != nil {
+		return err
 	}
+	for _, ref := range refs {
+		pk := ref.key.Pack()
+		f.takeAside(pk) // ref.r is what it held
+		f.emit(ref.key, pk, ref.r, false, true)
+	}
+	return nil
 }
 
-// routesOf returns the routes that name one of ids. It scans the route
-// index: a nexthop changes far less often than routes arrive, and an index
-// from nexthop to routes would cost every route of a full table another
-// map entry.
-func (f *Feed) routesOf(ids ...uint32) []rib.Key {
-	if len(f.routes) == 0 {
-		return nil
-	}
-	var keys []rib.Key
-	for pk, r := range f.routes {
-		if slices.Contains(ids, r.nhid) {
-			keys = append(keys, pk.Key())
+// nhgRef is a route that names a nexthop id.
+type nhgRef struct {
+	key rib.Key
+	r   nhgRoute
+}
+
+// routesOf returns the routes that name one of ids: those the sink holds
+// (asked of it when it is a NexthopIndex) as the pending batch changes
+// them, and those set aside. A nexthop changes far less often than routes
+// arrive, so this costs a scan of the table rather than an index from
+// nexthop to routes (another map entry for every route of a full table).
+func (f *Feed) routesOf(ctx context.Context, ids ...uint32) ([]nhgRef, error) {
+	var out []nhgRef
+	if f.index != nil {
+		held, err := f.index.RoutesByNexthop(ctx, rib.SourceFRR, ids)
+		if err != nil {
+			return nil, &sinkError{err: fmt.Errorf("zebra: listing the routes of nexthops %v: %w", ids, err)}
+		}
+		for _, ref := range held {
+			if _, pending := f.batch.index[ref.Key]; pending {
+				continue // the batch says what it is now; see below
+			}
+			out = append(out, nhgRef{key: ref.Key, r: nhgRoute{nhid: ref.NexthopID, protocol: ref.Protocol}})
+		}
+		for _, c := range f.batch.ops {
+			if !c.del && c.route.NexthopID != 0 && slices.Contains(ids, c.route.NexthopID) {
+				out = append(out, nhgRef{key: c.route.Key, r: nhgRoute{nhid: c.route.NexthopID, protocol: c.route.Protocol}})
+			}
 		}
 	}
-	return keys
+	for pk, r := range f.aside {
+		if slices.Contains(ids, r.nhid) {
+			out = append(out, nhgRef{key: pk.Key(), r: r})
+		}
+	}
+	return out, nil
 }

@@ -59,8 +59,10 @@ func (f *Feed) newRoute(rm *RouteMessage) error {
 		return nil
 	}
 	if id := rm.Attributes.NexthopID; id != 0 {
-		f.track(key, id, rm.Protocol)
-		f.emit(key, replace, false)
+		pk := key.Pack()
+		r := f.takeAside(pk)
+		r.nhid, r.protocol = id, rm.Protocol
+		f.emit(key, pk, r, replace, false)
 		return nil
 	}
 	f.forget(key)
@@ -214,39 +216,43 @@ func (f *Feed) directPaths(rm *RouteMessage) []rib.Path {
 	return nil
 }
 
-// track records that key names nexthop id.
-func (f *Feed) track(key rib.Key, id uint32, protocol uint8) {
-	r := f.routes[key.Pack()]
-	r.nhid, r.protocol = id, protocol
-	f.routes[key.Pack()] = r
+// takeAside removes pk from the routes set aside and returns what was
+// known of it; the count of held routes is left to the caller.
+func (f *Feed) takeAside(pk rib.Packed) nhgRoute {
+	if len(f.aside) == 0 {
+		return nhgRoute{}
+	}
+	r, ok := f.aside[pk]
+	if ok {
+		delete(f.aside, pk)
+	}
+	return r
 }
 
 // forget drops what is known about a route that names a nexthop id.
 func (f *Feed) forget(key rib.Key) {
-	r, ok := f.routes[key.Pack()]
-	if !ok {
+	if len(f.aside) == 0 {
 		return
 	}
-	if r.held {
+	if r := f.takeAside(key.Pack()); r.held {
 		f.held--
 	}
-	delete(f.routes, key.Pack())
 }
 
-// emit stages a route that names a nexthop id, resolved through the
-// nexthop table. A route whose nexthop is not known is held: withdrawn
+// emit stages a route that names a nexthop id (r.nhid), resolved through
+// the nexthop table; pk is key packed, and the caller took key out of the
+// routes set aside. A route whose nexthop is not known is held: withdrawn
 // until the nexthop arrives. reemit says the call comes from a nexthop
 // change rather than from a NEWROUTE.
-func (f *Feed) emit(key rib.Key, replace, reemit bool) {
-	r := f.routes[key.Pack()]
+func (f *Feed) emit(key rib.Key, pk rib.Packed, r nhgRoute, replace, reemit bool) {
 	kind, paths, ok := f.nh.resolve(r.nhid)
 	if !ok {
 		if !r.held {
 			r.held = true
-			f.routes[key.Pack()] = r
 			f.held++
 			f.c.routesHeld.Add(1)
 		}
+		f.aside[pk] = r
 		f.batch.del(key)
 		if replace {
 			f.c.routesDeleted.Add(1)
@@ -255,14 +261,17 @@ func (f *Feed) emit(key rib.Key, replace, reemit bool) {
 	}
 	if r.held {
 		r.held = false
-		f.routes[key.Pack()] = r
 		f.held--
 		f.c.routesReleased.Add(1)
 	}
-	route := rib.Route{Key: key, Kind: kind, Source: rib.SourceFRR, Protocol: r.protocol, Paths: paths}
+	route := rib.Route{Key: key, Kind: kind, Source: rib.SourceFRR, Protocol: r.protocol, NexthopID: r.nhid, Paths: paths}
 	if isConnected(&route) {
+		f.aside[pk] = r // not handed on, so the sink cannot list it
 		f.skipConnected(key, replace)
 		return
+	}
+	if f.index == nil {
+		f.aside[pk] = r
 	}
 	if reemit {
 		f.batch.set(route)

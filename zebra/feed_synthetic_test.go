@@ -81,7 +81,30 @@ type feedRun struct {
 
 func newFeedRun(t *testing.T, opts Options) *feedRun {
 	r := &feedRun{t: t, sink: newFakeSink(t)}
-	r.feed = NewFeed(r.sink, opts)
+	return r.start(r.sink, opts)
+}
+
+// plainSink hides that fakeSink is a NexthopIndex: the Feed then keeps
+// every route's nexthop id itself.
+type plainSink struct{ s *fakeSink }
+
+func (p plainSink) Apply(ctx context.Context, u rib.Update) error { return p.s.Apply(ctx, u) }
+
+func newPlainFeedRun(t *testing.T, opts Options) *feedRun {
+	r := &feedRun{t: t, sink: newFakeSink(t)}
+	return r.start(plainSink{r.sink}, opts)
+}
+
+// bothSinks runs test with a sink that is a NexthopIndex and with one that
+// is not.
+func bothSinks(t *testing.T, test func(*testing.T, func(*testing.T, Options) *feedRun)) {
+	t.Run("index", func(t *testing.T) { test(t, newFeedRun) })
+	t.Run("plain", func(t *testing.T) { test(t, newPlainFeedRun) })
+}
+
+func (r *feedRun) start(sink Sink, opts Options) *feedRun {
+	t := r.t
+	r.feed = NewFeed(sink, opts)
 	if err := r.feed.Connected(context.Background(), 1, loopback); err != nil {
 		t.Fatal(err)
 	}
@@ -126,8 +149,10 @@ func keyed(rs []rib.Route) map[rib.Key]rib.Route {
 
 func weighted(p rib.Path, w uint32) rib.Path { p.Weight = w; return p }
 
-func TestFeedGroupChangeReemitsRoutes(t *testing.T) {
-	r := newFeedRun(t, Options{})
+func TestFeedGroupChangeReemitsRoutes(t *testing.T) { bothSinks(t, testFeedGroupChangeReemitsRoutes) }
+
+func testFeedGroupChangeReemitsRoutes(t *testing.T, newRun func(*testing.T, Options) *feedRun) {
+	r := newRun(t, Options{})
 	r.mustFrame(newNH(1, NexthopAttributes{Gateway: addr("10.0.0.2"), OutIface: 2}))
 	r.mustFrame(newNH(2, NexthopAttributes{Gateway: addr("10.0.1.2"), OutIface: 3}))
 	r.mustFrame(newNH(10, NexthopAttributes{Group: []GroupMember{{ID: 1}, {ID: 2}}}))
@@ -173,7 +198,11 @@ func TestFeedGroupChangeReemitsRoutes(t *testing.T) {
 }
 
 func TestFeedHoldsRouteUntilNexthopArrives(t *testing.T) {
-	r := newFeedRun(t, Options{})
+	bothSinks(t, testFeedHoldsRouteUntilNexthopArrives)
+}
+
+func testFeedHoldsRouteUntilNexthopArrives(t *testing.T, newRun func(*testing.T, Options) *feedRun) {
+	r := newRun(t, Options{})
 	r.mustFrame(newNH(1, NexthopAttributes{Gateway: addr("10.0.0.2"), OutIface: 2}))
 	r.mustFrame(newRoute(254, "192.0.2.0/24", RouteAttributes{NexthopID: 1}))
 
@@ -211,8 +240,10 @@ func TestFeedHoldsRouteUntilNexthopArrives(t *testing.T) {
 	}
 }
 
-func TestFeedDeleteNexthop(t *testing.T) {
-	r := newFeedRun(t, Options{})
+func TestFeedDeleteNexthop(t *testing.T) { bothSinks(t, testFeedDeleteNexthop) }
+
+func testFeedDeleteNexthop(t *testing.T, newRun func(*testing.T, Options) *feedRun) {
+	r := newRun(t, Options{})
 	r.mustFrame(newNH(1, NexthopAttributes{Gateway: addr("10.0.0.2"), OutIface: 2}))
 	r.mustFrame(newNH(2, NexthopAttributes{Gateway: addr("10.0.1.2"), OutIface: 3}))
 	r.mustFrame(newNH(10, NexthopAttributes{Group: []GroupMember{{ID: 1}, {ID: 2}}}))

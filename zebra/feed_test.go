@@ -15,17 +15,34 @@ import (
 )
 
 // fakeSink applies updates to a map, as the rib would for one source, and
-// keeps them.
+// keeps them. Like the rib, it is a NexthopIndex.
 type fakeSink struct {
 	t       testing.TB
 	routes  map[rib.Key]rib.Route
-	updates []rib.Update // updates that carry routes
-	marks   []rib.Resync // replay markers, in order
-	err     error        // returned by Apply when set
+	gens    map[rib.Key]int // the replay generation that set each route
+	gen     int             // replays begun
+	updates []rib.Update    // updates that carry routes
+	marks   []rib.Resync    // replay markers, in order
+	err     error           // returned by Apply when set
 }
 
 func newFakeSink(t testing.TB) *fakeSink {
-	return &fakeSink{t: t, routes: map[rib.Key]rib.Route{}}
+	return &fakeSink{t: t, routes: map[rib.Key]rib.Route{}, gens: map[rib.Key]int{}}
+}
+
+// RoutesByNexthop lists, as the rib does, the routes set since the last
+// ResyncBegin that name one of ids.
+func (s *fakeSink) RoutesByNexthop(ctx context.Context, src rib.Source, ids []uint32) ([]rib.NexthopRef, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	var out []rib.NexthopRef
+	for k, r := range s.routes {
+		if r.NexthopID != 0 && s.gens[k] == s.gen && slices.Contains(ids, r.NexthopID) {
+			out = append(out, rib.NexthopRef{Key: k, NexthopID: r.NexthopID, Protocol: r.Protocol})
+		}
+	}
+	return out, nil
 }
 
 func (s *fakeSink) Apply(ctx context.Context, u rib.Update) error {
@@ -34,6 +51,9 @@ func (s *fakeSink) Apply(ctx context.Context, u rib.Update) error {
 	}
 	if u.Source != rib.SourceFRR {
 		s.t.Errorf("update from source %v", u.Source)
+	}
+	if u.Resync == rib.ResyncBegin {
+		s.gen++
 	}
 	if u.Resync != rib.ResyncNone {
 		s.marks = append(s.marks, u.Resync)
@@ -63,6 +83,7 @@ func (s *fakeSink) Apply(ctx context.Context, u rib.Update) error {
 	}
 	for _, r := range u.Set {
 		s.routes[r.Key] = r
+		s.gens[r.Key] = s.gen
 	}
 	s.updates = append(s.updates, u)
 	return nil

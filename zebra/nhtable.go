@@ -34,17 +34,28 @@ type nexthopTable struct {
 	entries  map[uint32]*nexthop
 	groupsOf map[uint32]map[uint32]struct{} // member id -> groups listing it
 	groups   int                            // entries that are groups
+	// resolved caches resolve's answers until the table changes: the
+	// routes of a table load name a few dozen ids, and share their paths.
+	resolved map[uint32]resolution
+}
+
+type resolution struct {
+	kind  rib.Kind
+	paths []rib.Path
+	ok    bool
 }
 
 func newNexthopTable() nexthopTable {
 	return nexthopTable{
 		entries:  make(map[uint32]*nexthop),
 		groupsOf: make(map[uint32]map[uint32]struct{}),
+		resolved: make(map[uint32]resolution),
 	}
 }
 
 // set stores n under id and returns what it replaced.
 func (t *nexthopTable) set(id uint32, n *nexthop) (old *nexthop) {
+	clear(t.resolved)
 	old = t.remove(id)
 	t.entries[id] = n
 	if n.group != nil {
@@ -67,6 +78,7 @@ func (t *nexthopTable) remove(id uint32) *nexthop {
 	if old == nil {
 		return nil
 	}
+	clear(t.resolved)
 	delete(t.entries, id)
 	if old.group != nil {
 		t.groups--
@@ -95,8 +107,19 @@ func (t *nexthopTable) dependents(id uint32) []uint32 {
 // resolve expands id into what a route naming it does: a blackhole, or
 // unicast along paths. ok is false when id or one of its members is not
 // known (yet), or the group is malformed (empty, or nested, which the
-// kernel does not allow either).
+// kernel does not allow either). The routes naming id share paths: it must
+// not be modified.
 func (t *nexthopTable) resolve(id uint32) (kind rib.Kind, paths []rib.Path, ok bool) {
+	if r, hit := t.resolved[id]; hit {
+		return r.kind, r.paths, r.ok
+	}
+	kind, paths, ok = t.expand(id)
+	t.resolved[id] = resolution{kind: kind, paths: paths, ok: ok}
+	return kind, paths, ok
+}
+
+// expand is resolve without the cache.
+func (t *nexthopTable) expand(id uint32) (kind rib.Kind, paths []rib.Path, ok bool) {
 	n := t.entries[id]
 	switch {
 	case n == nil:

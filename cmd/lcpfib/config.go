@@ -26,6 +26,9 @@ type Config struct {
 		Level  string `koanf:"level"`
 		Format string `koanf:"format"`
 	} `koanf:"log"`
+	// MemoryLimit is the Go runtime's soft memory limit, as a size
+	// ("512MiB"); empty: none (or GOMEMLIMIT's). See memoryLimit.
+	MemoryLimit string `koanf:"memory-limit"`
 	// Netns is the path of the dataplane network namespace (for example
 	// /run/netns/dataplane). Empty: the namespace lcpfib runs in.
 	Netns string `koanf:"netns"`
@@ -42,6 +45,7 @@ type Config struct {
 		MaxRate        int           `koanf:"max-rate"`
 		ReplyTimeout   time.Duration `koanf:"reply-timeout"`
 		ConnectTimeout time.Duration `koanf:"connect-timeout"`
+		CoalesceWrites bool          `koanf:"coalesce-writes"`
 	} `koanf:"vpp"`
 	BIRD BIRDConfig `koanf:"bird"`
 	RIB  struct {
@@ -81,6 +85,7 @@ var defaults = map[string]any{
 	"log.format":          "text",
 	"netns":               "",
 	"fpm.enable":          true,
+	"memory-limit":        "",
 	"fpm.listen":          "127.0.0.1:2620",
 	"fpm.replay-quiet":    "3s",
 	"fpm.replay-max":      "10m",
@@ -90,6 +95,7 @@ var defaults = map[string]any{
 	"vpp.max-rate":        0,
 	"vpp.reply-timeout":   "5s",
 	"vpp.connect-timeout": "5s",
+	"vpp.coalesce-writes": true,
 	"debug.pprof":         "",
 	"metrics.listen":      "",
 	"control.socket":      DefaultControlSocket,
@@ -217,6 +223,11 @@ func (c *Config) validate() error {
 	}
 	if c.Log.Format != "text" && c.Log.Format != "json" {
 		bad("log.format", c.Log.Format, "use text or json")
+	}
+	if n, err := parseSize(c.MemoryLimit); err != nil {
+		bad("memory-limit", c.MemoryLimit, err.Error())
+	} else if n != 0 && n < 64<<20 {
+		bad("memory-limit", c.MemoryLimit, "must be empty (no limit) or at least 64MiB")
 	}
 	if c.Netns != "" {
 		if st, err := os.Stat(c.Netns); err != nil || st.IsDir() {

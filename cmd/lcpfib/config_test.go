@@ -79,6 +79,8 @@ func TestConfigErrorsNameKeyAndValue(t *testing.T) {
 		{"bird router-id", "bird:\n  enable: true\n  router-id: \"::1\"\n  peers: [{address: 127.0.0.2}]\n", nil, []string{"bird.router-id", "IPv4"}},
 		{"no source", "fpm:\n  enable: false\n", nil, []string{"fpm.enable", "at least one route source"}},
 		{"bad prefer", "rib:\n  prefer: kernel\n", nil, []string{"rib.prefer", `"kernel"`, "frr or bird"}},
+		{"bad memory limit", "memory-limit: 1TB\n", nil, []string{"memory-limit", `"1TB"`, "KiB, MiB or GiB"}},
+		{"small memory limit", "memory-limit: 1MiB\n", nil, []string{"memory-limit", "at least 64MiB"}},
 		{"two errors at once", "vpp:\n  window: -1\nlog:\n  format: xml\n", nil, []string{"vpp.window", "log.format"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -111,5 +113,30 @@ func TestCLIConfigCheck(t *testing.T) {
 	}
 	if code := cli([]string{"frobnicate"}, &out, &errb); code != 2 {
 		t.Fatalf("unknown command: exit %d", code)
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int64
+		err  bool
+	}{
+		{"", 0, false},
+		{"0", 0, false},
+		{"1048576", 1 << 20, false},
+		{"512MiB", 512 << 20, false},
+		{"1 GiB", 1 << 30, false},
+		{"64KiB", 64 << 10, false},
+		{"100B", 100, false},
+		{"1TB", 0, true},
+		{"-5MiB", 0, true},
+		{"MiB", 0, true},
+		{"9999999999GiB", 0, true},
+	} {
+		got, err := parseSize(tc.in)
+		if (err != nil) != tc.err || got != tc.want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d, error %v", tc.in, got, err, tc.want, tc.err)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -94,6 +95,8 @@ func newDaemon(ctx context.Context, cfg *Config, log *slog.Logger) (*daemon, fun
 		MaxRate:        cfg.VPP.MaxRate,
 		ReplyTimeout:   cfg.VPP.ReplyTimeout,
 		ConnectTimeout: cfg.VPP.ConnectTimeout,
+		// Route programming only: pairing's calls are few.
+		PlainSocketClient: !cfg.VPP.CoalesceWrites,
 	}
 	if cfg.Metrics.Listen != "" {
 		d.latency = newLatencyHistogram()
@@ -167,6 +170,12 @@ func run(ctx context.Context, cfg *Config, log *slog.Logger, r *reloader) error 
 	defer closeFn()
 	d.reloader = r
 	log.Info("lcpfib starting", "fpm", cfg.FPM.Listen, "vpp", cfg.VPP.Socket, "netns", cfg.Netns, "pairs", len(cfg.Interfaces))
+	if n, _ := parseSize(cfg.MemoryLimit); n > 0 { // validated
+		// A soft limit: the collector works harder as the heap nears it,
+		// and lets it grow past it rather than thrash.
+		debug.SetMemoryLimit(n)
+		log.Info("Go memory limit set", "memory_limit", n)
+	}
 	if cfg.Debug.Pprof != "" {
 		stop, err := servePprof(cfg.Debug.Pprof, log)
 		if err != nil {
