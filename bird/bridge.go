@@ -532,7 +532,7 @@ func (r *run) countPeer(p *peer, staleOnly bool) int {
 			n++
 		}
 	}
-	for _, bp := range r.t.one {
+	for _, bp := range r.t.one.All() {
 		count(bp)
 	}
 	for _, ps := range r.t.many {

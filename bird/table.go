@@ -44,14 +44,14 @@ func (p bpath) kind() rib.Kind { return rib.Kind(p.hk >> 24) }
 // move to a second map.
 type table struct {
 	ecmp   bool
-	one    map[rib.Packed]bpath
+	one    rib.Map[bpath] // most keys in 8 bytes: 24 bytes a path
 	many   map[rib.Packed][]bpath
 	hops   []rib.Path
 	hopIdx map[rib.Path]uint32
 }
 
 func newTable(ecmp bool) *table {
-	return &table{ecmp: ecmp, one: make(map[rib.Packed]bpath), many: make(map[rib.Packed][]bpath), hopIdx: make(map[rib.Path]uint32)}
+	return &table{ecmp: ecmp, many: make(map[rib.Packed][]bpath), hopIdx: make(map[rib.Path]uint32)}
 }
 
 // path makes a bpath, interning its next hop.
@@ -69,7 +69,7 @@ func (t *table) hop(p bpath) rib.Path { return t.hops[p.hk&(1<<24-1)] }
 
 // paths returns the key's paths; the slice must not be kept.
 func (t *table) paths(pk rib.Packed, buf *[1]bpath) []bpath {
-	if p, ok := t.one[pk]; ok {
+	if p, ok := t.one.Get(pk); ok {
 		buf[0] = p
 		return buf[:]
 	}
@@ -78,18 +78,18 @@ func (t *table) paths(pk rib.Packed, buf *[1]bpath) []bpath {
 
 // put stores p in place of the path with the same ref, or adds it.
 func (t *table) put(pk rib.Packed, p bpath) {
-	if o, ok := t.one[pk]; ok {
+	if o, ok := t.one.Get(pk); ok {
 		if o.ref() == p.ref() {
-			t.one[pk] = p
+			t.one.Set(pk, p)
 			return
 		}
-		delete(t.one, pk)
+		t.one.Delete(pk)
 		t.many[pk] = []bpath{o, p}
 		return
 	}
 	ps, ok := t.many[pk]
 	if !ok {
-		t.one[pk] = p
+		t.one.Set(pk, p)
 		return
 	}
 	for i := range ps {
@@ -103,11 +103,11 @@ func (t *table) put(pk rib.Packed, p bpath) {
 
 // remove drops the path with ref r; it reports whether there was one.
 func (t *table) remove(pk rib.Packed, r ref) bool {
-	if o, ok := t.one[pk]; ok {
+	if o, ok := t.one.Get(pk); ok {
 		if o.ref() != r {
 			return false
 		}
-		delete(t.one, pk)
+		t.one.Delete(pk)
 		return true
 	}
 	ps, ok := t.many[pk]
@@ -121,7 +121,7 @@ func (t *table) remove(pk rib.Packed, r ref) bool {
 		return false
 	case 1:
 		delete(t.many, pk)
-		t.one[pk] = ps[0]
+		t.one.Set(pk, ps[0])
 	default:
 		t.many[pk] = ps
 	}
@@ -132,9 +132,9 @@ func (t *table) remove(pk rib.Packed, r ref) bool {
 // whose paths changed.
 func (t *table) drop(gone func(pk rib.Packed, p bpath) bool) []rib.Packed {
 	var changed []rib.Packed
-	for pk, p := range t.one {
+	for pk, p := range t.one.All() {
 		if gone(pk, p) {
-			delete(t.one, pk)
+			t.one.Delete(pk)
 			changed = append(changed, pk)
 		}
 	}
@@ -154,7 +154,7 @@ func (t *table) drop(gone func(pk rib.Packed, p bpath) bool) []rib.Packed {
 			delete(t.many, pk)
 		case 1:
 			delete(t.many, pk)
-			t.one[pk] = ps[0]
+			t.one.Set(pk, ps[0])
 		default:
 			t.many[pk] = ps
 		}
@@ -163,11 +163,11 @@ func (t *table) drop(gone func(pk rib.Packed, p bpath) bool) []rib.Packed {
 }
 
 // len returns how many keys have at least one path.
-func (t *table) len() int { return len(t.one) + len(t.many) }
+func (t *table) len() int { return t.one.Len() + len(t.many) }
 
 // paths counts every path.
 func (t *table) pathCount() int {
-	n := len(t.one)
+	n := t.one.Len()
 	for _, ps := range t.many {
 		n += len(ps)
 	}
