@@ -39,7 +39,7 @@ func (f *Feed) NexthopGroups() []NexthopInfo {
 				ni.Members[i] = Member{ID: m.id, Weight: m.weight}
 			}
 		}
-		if kind, paths, ok := f.nh.resolve(id); ok {
+		if kind, paths, ok := f.nh.expand(id); ok { // not resolve: its cache belongs to the owner
 			ni.Blackhole = kind == rib.Blackhole
 			ni.Paths = paths
 		}
