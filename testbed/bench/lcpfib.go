@@ -34,6 +34,7 @@ func (c daemonConfig) yaml() string {
 	fmt.Fprintf(&b, "# written by testbed/bench\n")
 	fmt.Fprintf(&b, "log:\n  level: info\n  format: text\n")
 	fmt.Fprintf(&b, "netns: %s\n", q(c.Netns))
+	fmt.Fprintf(&b, "control:\n  socket: %s\n", q(filepath.Join(c.ConfigDir, "ctl.sock")))
 	fmt.Fprintf(&b, "fpm:\n  listen: %s\n", q(c.Listen))
 	fmt.Fprintf(&b, "vpp:\n  socket: %s\n  window: %d\n", q(c.Socket), c.Window)
 	fmt.Fprintf(&b, "interfaces:\n")
