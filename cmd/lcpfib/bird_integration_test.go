@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/lcpfib/lcpfib/bird"
 	"github.com/lcpfib/lcpfib/testbed/lab"
@@ -165,6 +166,24 @@ func TestIntegrationBIRD(t *testing.T) {
 	out.Reset()
 	if code := cli([]string{"show", "bird", "--json", "--socket", ctl}, &out, &errs); code != 0 || !strings.Contains(out.String(), `"Restarting": false`) {
 		t.Fatalf("show bird --json: exit %d:\n%s%s", code, out.String(), errs.String())
+	}
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(newCollector(e.d)); err != nil {
+		t.Fatal(err)
+	}
+	got := gather(t, reg)
+	for name, want := range map[string]float64{
+		"lcpfib_bird_session_up{peer=127.0.0.2}":             1,
+		"lcpfib_bird_restarting{peer=127.0.0.2}":             0,
+		"lcpfib_bird_peer_paths{peer=127.0.0.2}":             12,
+		"lcpfib_bird_prefixes":                               10,
+		"lcpfib_bird_paths_total{op=announced}":              12,
+		"lcpfib_bird_paths_total{op=invalid}":                0,
+		"lcpfib_rib_routes_by_table{source=bird}{table=254}": 10,
+	} {
+		if v, ok := got[name]; !ok || v != want {
+			t.Errorf("%s = %v (present %v), want %v", name, v, ok, want)
+		}
 	}
 	out.Reset()
 	if code := cli([]string{"check", "--socket", ctl}, &out, &errs); code != 0 {

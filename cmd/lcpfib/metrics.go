@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/lcpfib/lcpfib/bird"
 	"github.com/lcpfib/lcpfib/fpm"
 	"github.com/lcpfib/lcpfib/pairing"
 	"github.com/lcpfib/lcpfib/rib"
@@ -46,6 +47,7 @@ type snapshot struct {
 	lcp              pairing.Stats
 	counts           map[rib.TableSource]int
 	progress         Progress
+	bird             *bird.Status // nil: the bridge is off
 }
 
 // snapshot reads every component's counters.
@@ -68,7 +70,32 @@ func (d *daemon) snapshot() *snapshot {
 	if d.linux != nil {
 		s.lcp = d.linux.Stats()
 	}
+	if d.bird != nil {
+		if bs, err := d.bird.Status(ctx); err == nil {
+			s.bird = &bs
+		}
+	}
 	return s
+}
+
+// birdPeers returns one sample per BIRD peer; none with the bridge off.
+func birdPeers(s *snapshot, v func(bird.PeerStatus) float64) []sample {
+	if s.bird == nil {
+		return nil
+	}
+	out := make([]sample, 0, len(s.bird.Peers))
+	for _, p := range s.bird.Peers {
+		out = append(out, sample{v(p), []string{p.Address}})
+	}
+	return out
+}
+
+// birdOne returns v of the bridge's status; nothing with the bridge off.
+func birdOne(s *snapshot, v func(*bird.Status) float64) []sample {
+	if s.bird == nil {
+		return nil
+	}
+	return one(v(s.bird))
 }
 
 func one(v float64) []sample { return []sample{{v: v}} }
@@ -82,6 +109,38 @@ func b2f(b bool) float64 {
 
 // metrics lists what /metrics exports, all under lcpfib_.
 var metrics = []metric{
+	{"lcpfib_bird_session_up", "1 while the BGP session of a configured BIRD peer is established", prometheus.GaugeValue, []string{"peer"},
+		func(d *daemon, s *snapshot) []sample {
+			return birdPeers(s, func(p bird.PeerStatus) float64 { return b2f(p.State == "established") })
+		}},
+	{"lcpfib_bird_restarting", "1 while a BIRD peer is in a graceful restart (its routes kept as stale)", prometheus.GaugeValue, []string{"peer"},
+		func(d *daemon, s *snapshot) []sample {
+			return birdPeers(s, func(p bird.PeerStatus) float64 { return b2f(p.Restarting) })
+		}},
+	{"lcpfib_bird_peer_paths", "paths a BIRD peer announced that the bridge holds", prometheus.GaugeValue, []string{"peer"},
+		func(d *daemon, s *snapshot) []sample {
+			return birdPeers(s, func(p bird.PeerStatus) float64 { return float64(p.Paths) })
+		}},
+	{"lcpfib_bird_peer_stale_paths", "of those, paths from before a graceful restart not announced again yet", prometheus.GaugeValue, []string{"peer"},
+		func(d *daemon, s *snapshot) []sample {
+			return birdPeers(s, func(p bird.PeerStatus) float64 { return float64(p.Stale) })
+		}},
+	{"lcpfib_bird_prefixes", "prefixes with at least one path from BIRD", prometheus.GaugeValue, nil,
+		func(d *daemon, s *snapshot) []sample {
+			return birdOne(s, func(b *bird.Status) float64 { return float64(b.Prefixes) })
+		}},
+	{"lcpfib_bird_updates_total", "batches of paths the BGP speaker handed to the bridge", prometheus.CounterValue, nil,
+		func(d *daemon, s *snapshot) []sample {
+			return birdOne(s, func(b *bird.Status) float64 { return float64(b.Updates) })
+		}},
+	{"lcpfib_bird_paths_total", "paths from BIRD by what became of them (invalid: broke the route convention, treated as withdrawn)", prometheus.CounterValue, []string{"op"},
+		func(d *daemon, s *snapshot) []sample {
+			if s.bird == nil {
+				return nil
+			}
+			b := s.bird
+			return []sample{{float64(b.Announced), []string{"announced"}}, {float64(b.Withdrawn), []string{"withdrawn"}}, {float64(b.Invalid), []string{"invalid"}}}
+		}},
 	{"lcpfib_fpm_connected", "1 while zebra is connected", prometheus.GaugeValue, nil,
 		func(d *daemon, s *snapshot) []sample { return one(b2f(s.fpm.server.Current != 0)) }},
 	{"lcpfib_fpm_connections_total", "zebra connections accepted (each one replays the table)", prometheus.CounterValue, nil,

@@ -198,6 +198,29 @@ func TestMetrics(t *testing.T) {
 	if err := reg.Register(newCollector(d)); err != nil {
 		t.Fatal(err)
 	}
+	got := gather(t, reg)
+	for name, want := range map[string]float64{
+		"lcpfib_fpm_connected":                     1,
+		"lcpfib_fpm_frames_total":                  120021,
+		"lcpfib_fpm_messages_total{type=newroute}": 120007,
+		"lcpfib_rib_routes":                        120000,
+		"lcpfib_vpp_connected":                     1,
+		"lcpfib_vpp_routes_installed":              120000,
+		"lcpfib_vpp_route_calls_total{op=add}":     120000,
+		"lcpfib_vpp_route_errors_total":            0,
+	} {
+		if got[name] != want {
+			t.Errorf("%s = %v, want %v", name, got[name], want)
+		}
+	}
+	if len(got) < 30 {
+		t.Errorf("only %d series: %v", len(got), got)
+	}
+}
+
+// gather scrapes reg into name{label=value} -> value (gauges, counters).
+func gather(t *testing.T, reg *prometheus.Registry) map[string]float64 {
+	t.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -217,21 +240,5 @@ func TestMetrics(t *testing.T) {
 			}
 		}
 	}
-	for name, want := range map[string]float64{
-		"lcpfib_fpm_connected":                     1,
-		"lcpfib_fpm_frames_total":                  120021,
-		"lcpfib_fpm_messages_total{type=newroute}": 120007,
-		"lcpfib_rib_routes":                        120000,
-		"lcpfib_vpp_connected":                     1,
-		"lcpfib_vpp_routes_installed":              120000,
-		"lcpfib_vpp_route_calls_total{op=add}":     120000,
-		"lcpfib_vpp_route_errors_total":            0,
-	} {
-		if got[name] != want {
-			t.Errorf("%s = %v, want %v", name, got[name], want)
-		}
-	}
-	if len(got) < 30 {
-		t.Errorf("only %d series: %v", len(got), got)
-	}
+	return got
 }
