@@ -306,6 +306,9 @@ func (c *sockClient) Disconnect() error {
 	if c.conn == nil {
 		return nil
 	}
+	// What is queued gets the timeout to go out: a VPP that stopped
+	// reading must not hold the disconnect (and lcpfib's reconnect) up.
+	c.conn.SetWriteDeadline(time.Now().Add(c.timeout))
 	c.wmu.Lock()
 	c.closed = true
 	c.wcond.Broadcast()
