@@ -225,7 +225,7 @@ func (c *sockClient) SendMsg(context uint32, data []byte) error {
 		c.busy = true
 		c.direct = frameMsg(c.direct[:0], data)
 		c.wmu.Unlock()
-		_, err := c.conn.Write(c.direct)
+		_, err := c.writeConn(c.direct)
 		c.wmu.Lock()
 		c.busy = false
 		if err != nil && c.werr == nil {
@@ -257,7 +257,7 @@ func (c *sockClient) write() {
 		c.busy = true
 		c.wcond.Broadcast() // room for senders
 		c.wmu.Unlock()
-		_, err := c.conn.Write(batch)
+		_, err := c.writeConn(batch)
 		c.wmu.Lock()
 		c.busy = false
 		if err != nil {
@@ -271,6 +271,18 @@ func (c *sockClient) write() {
 			batch = nil
 		}
 	}
+}
+
+// writeConn writes b with the client's timeout: a VPP that takes nothing
+// from its socket for that long is stuck, and the connection is given up
+// (later requests fail) rather than a sender or the disconnect blocking
+// for good. The pipeline's window keeps a write far smaller than what VPP
+// takes in that time.
+func (c *sockClient) writeConn(b []byte) (int, error) {
+	if err := c.conn.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil {
+		return 0, err
+	}
+	return c.conn.Write(b)
 }
 
 // read hands every message from VPP to the callback until the connection
@@ -306,6 +318,9 @@ func (c *sockClient) Disconnect() error {
 	if c.conn == nil {
 		return nil
 	}
+	// What is queued gets the timeout to go out: a VPP that stopped
+	// reading must not hold the disconnect (and lcpfib's reconnect) up.
+	c.conn.SetWriteDeadline(time.Now().Add(c.timeout))
 	c.wmu.Lock()
 	c.closed = true
 	c.wcond.Broadcast()

@@ -2,8 +2,12 @@ package vpp
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 	"time"
+
+	"go.fd.io/govpp/binapi/memclnt"
+	"go.fd.io/govpp/core"
 
 	"github.com/lcpfib/lcpfib/rib"
 )
@@ -46,4 +50,38 @@ func BenchmarkLoadInstalled(b *testing.B) {
 			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "routes/s")
 		})
 	}
+}
+
+// TestSockClientDisconnectFromStuckVPP: a VPP that stops reading its
+// socket must not hold a disconnect up (and with it lcpfib's reconnect):
+// what is still queued gets the client's timeout to go out.
+func TestSockClientDisconnectFromStuckVPP(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "api.sock")
+	srv, stop := startSim(t, sock, 1000)
+	defer stop()
+	ctx := context.Background()
+	conn, _, err := dial(ctx, sock, 200*time.Millisecond, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := conn.NewStream(ctx, core.WithRequestSize(1024), core.WithReplySize(1024))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.SetDelay(2 * time.Second) // VPP all but stops reading
+	// More than the socket buffers hold (26 bytes each), fewer than the
+	// client queues before a sender waits (maxPending).
+	for range 30_000 {
+		if err := s.SendMsg(&memclnt.ControlPing{}); err != nil {
+			break
+		}
+	}
+	done := make(chan struct{})
+	go func() { conn.Disconnect(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second): // a hang, not a slow disconnect
+		t.Fatal("Disconnect did not return from a VPP that stopped reading")
+	}
+	srv.SetDelay(0)
 }
