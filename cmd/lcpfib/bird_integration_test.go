@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -189,6 +190,21 @@ func TestIntegrationBIRD(t *testing.T) {
 	if code := cli([]string{"check", "--socket", ctl}, &out, &errs); code != 0 {
 		t.Fatalf("check: exit %d:\n%s%s", code, out.String(), errs.String())
 	}
+	// Against BIRD's own table: everything agrees but the multipath
+	// route, which BGP carried with its first next hop only.
+	out.Reset()
+	var cv checkView
+	code := cli([]string{"check", "--bird", "--birdc", "birdc -s " + b.Socket(), "--json", "--socket", ctl}, &out, &errs)
+	if err := json.Unmarshal([]byte(out.String()), &cv); err != nil || code != 1 {
+		t.Fatalf("check --bird: exit %d, %v:\n%s%s", code, err, out.String(), errs.String())
+	}
+	if len(cv.Differences) != 1 || cv.Differences[0].Prefix != "198.51.100.0/24" || cv.Differences[0].Cause != "bird-paths" ||
+		!strings.Contains(cv.Differences[0].Err, "2 next hops") {
+		t.Fatalf("check --bird differences: %+v", cv.Differences)
+	}
+	out.Reset()
+	cli([]string{"check", "--bird", "--birdc", "birdc -s " + b.Socket(), "--socket", ctl}, &out, &errs)
+	t.Logf("check --bird:\n%s", out.String())
 
 	// Withdrawals: a route goes, one ECMP member goes.
 	conf := strings.Replace(birdStatics, "\troute 192.0.2.0/24 via 10.0.0.2;\n", "", 1)

@@ -7,8 +7,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lcpfib/lcpfib/rib"
 )
 
 // DefaultControlSocket is control.socket's default.
@@ -112,6 +116,8 @@ func cliCheck(args []string, stdout, stderr io.Writer) int {
 	wait := fs.Duration("wait", checkWait, "wait up to this long for pending changes to reach VPP before comparing")
 	withZebra := fs.Bool("zebra", false, "also compare the main table with zebra's selection (vtysh show ip/ipv6 route json)")
 	vtysh := fs.String("vtysh", "vtysh", "vtysh command line for --zebra, e.g. \"vtysh --vty_socket /run/frr/dataplane\"")
+	withBird := fs.Bool("bird", false, "also compare BIRD's table with what lcpfib has from BIRD (birdc show route all)")
+	birdc := fs.String("birdc", "birdc", "birdc command line for --bird, e.g. \"birdc -s /run/bird/bird-dataplane.ctl\"")
 	if err := fs.Parse(args); err != nil {
 		return exitError
 	}
@@ -141,6 +147,14 @@ func cliCheck(args []string, stdout, stderr io.Writer) int {
 		n := len(z)
 		v.Zebra = &n
 		v.Differences = append(v.Differences, compareZebra(z, ribMain(rv.Routes))...)
+	}
+	if *withBird {
+		diffs, err := checkBird(*socket, strings.Fields(*birdc))
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return exitError
+		}
+		v.Differences = append(v.Differences, diffs...)
 	}
 	if *asJSON {
 		err = printJSON(stdout, v)
@@ -176,4 +190,48 @@ func cliResync(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "re-read VPP's FIB: %d entries differed from lcpfib's record; every route is handed to VPP again\n", v.Corrected)
 	return 0
+}
+
+// checkBird compares BIRD's table with lcpfib's routes from BIRD in the
+// first BIRD peer's table.
+func checkBird(socket string, birdc []string) ([]diffView, error) {
+	var bv birdView
+	if err := ask(socket, ctlRequest{Cmd: "show bird"}, ctlShowTimeout+5*time.Second, &bv); err != nil {
+		return nil, err
+	}
+	if !bv.Enabled || len(bv.Status.Peers) == 0 {
+		return nil, fmt.Errorf("--bird: the BIRD bridge is off (bird.enable)")
+	}
+	table := bv.Status.Peers[0].Table
+	var pv pairsView
+	if err := ask(socket, ctlRequest{Cmd: "show pairs"}, ctlShowTimeout+5*time.Second, &pv); err != nil {
+		return nil, err
+	}
+	names := map[string]string{}
+	for _, p := range pv.Pairs {
+		names[p.Linux] = strconv.FormatUint(uint64(p.Ifindex), 10)
+	}
+	ifindex := func(name string) string {
+		if i, ok := names[name]; ok {
+			return i
+		}
+		return name // not paired: shown by name, and reported
+	}
+	var rv routesView
+	if err := ask(socket, ctlRequest{Cmd: "show routes", Args: map[string]string{"table": strconv.FormatUint(uint64(table), 10)}}, ctlShowTimeout+5*time.Second, &rv); err != nil {
+		return nil, err
+	}
+	fromFRR := map[netip.Prefix]bool{}
+	for _, r := range rv.Routes {
+		if p, err := netip.ParsePrefix(r.Prefix); err == nil && r.Source != rib.SourceBIRD.String() {
+			fromFRR[p] = true
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), ctlLongTimeout)
+	defer cancel()
+	b, err := birdTable(ctx, birdc)
+	if err != nil {
+		return nil, err
+	}
+	return compareBird(b, lcpfibBird(rv.Routes, table), fromFRR, table, bv.Status.ECMP, ifindex), nil
 }

@@ -154,3 +154,6 @@ func BIRDVersion() (string, error) {
 	}
 	return v, nil
 }
+
+// Socket is BIRD's control socket, for birdc -s.
+func (b *BIRD) Socket() string { return b.sock }
