@@ -135,14 +135,14 @@ type state struct {
 	// arrives in parts (BIRD's add-path paths of one prefix, one UPDATE
 	// each) is not reprogrammed with the first part alone after an
 	// lcpfib restart.
-	held  map[Packed]Source
+	held  Map[Source]
 	stats Stats
 }
 
 func newState(rank map[Source]int, expect []Source, renew bool) *state {
 	return &state{
 		rank: rank, expect: expect, renew: renew,
-		replays: make(map[Source]*replay), held: make(map[Packed]Source),
+		replays: make(map[Source]*replay),
 	}
 }
 
@@ -175,9 +175,9 @@ func (s *state) apply(u Update, now time.Time) {
 		s.del(u.Source, k.Pack())
 	}
 	if u.Resync == ResyncEnd && rp.active {
-		for pk, src := range s.held {
+		for pk, src := range s.held.All() {
 			if src == u.Source {
-				delete(s.held, pk)
+				s.held.Delete(pk)
 				s.markDirty(pk)
 			}
 		}
@@ -195,7 +195,7 @@ func (s *state) set(rt Route, gen uint32, renew, replaying bool) {
 	pk := rt.Key.Pack()
 	if s.orphans.Len() > 0 {
 		if _, orphan := s.orphans.Get(pk); orphan && replaying {
-			s.held[pk] = rt.Source
+			s.held.Set(pk, rt.Source)
 		}
 		s.orphans.Delete(pk)
 	}
@@ -213,7 +213,7 @@ func (s *state) set(rt Route, gen uint32, renew, replaying bool) {
 	same := old != nil && old.paths == nr.paths && old.kind == nr.kind && old.protocol == nr.protocol
 	e.put(nr)
 	winner := e.best(s.rank).source
-	_, held := s.held[pk]
+	held := s.isHeld(pk)
 	switch {
 	case held: // marked when the replay completes
 	case same:
@@ -237,7 +237,7 @@ func (s *state) del(src Source, pk Packed) bool {
 	if e.empty() {
 		s.routes--
 	}
-	if _, held := s.held[pk]; wasBest && !held {
+	if wasBest && !s.isHeld(pk) {
 		s.mark(&e, pk)
 	}
 	s.store(pk, e)
@@ -397,4 +397,12 @@ func (s *state) statsNow() Stats {
 		}
 	}
 	return st
+}
+
+func (s *state) isHeld(pk Packed) bool {
+	if s.held.Len() == 0 {
+		return false
+	}
+	_, ok := s.held.Get(pk)
+	return ok
 }
