@@ -44,6 +44,7 @@ version=$(field Version)
 [[ $(basename "$deb") == "lcpfib_${version}_amd64.deb" ]] || fail "file name $(basename "$deb") does not carry Version $version"
 dpkg --validate-version "$version" || fail "Version $version is not a Debian version"
 [[ $(field Depends) == *passwd* ]] || fail "Depends lacks passwd (postinst runs useradd): $(field Depends)"
+[[ $(field Depends) == *procps* ]] || fail "Depends lacks procps (the unit's ExecReload runs /bin/kill): $(field Depends)"
 [[ $(field Maintainer) == *"<"*@*">" ]] || fail "Maintainer is not NAME <EMAIL>: $(field Maintainer)"
 [ -n "$(field Description)" ] || fail "no Description"
 info=$(dpkg-deb --info "$deb")
@@ -141,6 +142,9 @@ config=$(sed -n 's/.*--config \([^ ]*\).*/\1/p' <<<"$exec_start")
 pre=$(sed -n 's/^ExecStartPre=//p' "$unit")
 [ "$pre" = "$bin config check $config" ] || fail "ExecStartPre=$pre does not check $config with $bin"
 out=$("$root$bin" config check "$root$config") || fail "the packaged configuration does not check: $out"
+# ExecReload's /bin/kill comes with procps, a dependency: on a real
+# system it is there; the scratch root gets this system's.
+[ -e "$root/bin/kill" ] || install -D -m 0755 /bin/kill "$root/bin/kill"
 for u in lcpfib.service frr.service bird-dataplane.service; do
 	out=$(systemd-analyze verify --root="$root" "$u" 2>&1) || fail "systemd-analyze verify --root $u:"$'\n'"$out"
 	[ -z "$out" ] || fail "systemd-analyze verify --root $u:"$'\n'"$out"
