@@ -343,12 +343,14 @@ func TestThousands(t *testing.T) {
 
 func TestDaemonConfigYAML(t *testing.T) {
 	c := daemonConfig{Netns: "/run/netns/x", Listen: "127.0.0.1:2620", Socket: "/tmp/a b/api.sock", Window: 1024,
-		Pairs: [2]string{"GigabitEthernet3/0/0", "tap1"}}
+		Pairs: [2]string{"GigabitEthernet3/0/0", "tap1"}, ConfigDir: "/tmp/run", Extra: "bird:\n  enable: true\n"}
 	want := `# written by testbed/bench
 log:
   level: info
   format: text
 netns: "/run/netns/x"
+control:
+  socket: "/tmp/run/ctl.sock"
 fpm:
   listen: "127.0.0.1:2620"
 vpp:
@@ -359,6 +361,8 @@ interfaces:
     vpp: "GigabitEthernet3/0/0"
   - linux: eth1
     vpp: "tap1"
+bird:
+  enable: true
 `
 	if diff := cmp.Diff(want, c.yaml()); diff != "" {
 		t.Errorf("yaml (-want +got):\n%s", diff)
