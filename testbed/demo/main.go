@@ -1,7 +1,10 @@
 // Command demo runs the lab demo: FRR's zebra in a network namespace feeds
 // lcpfib over FPM, lcpfib programs vppsim (our VPP stand-in) through VPP's
 // binary API, and the demo prints side by side what zebra selected and what
-// VPP holds, dumped through the API. It cleans up on exit or Ctrl-C.
+// VPP holds, dumped through the API. Then BIRD 2, in the same namespace,
+// exports its routes to lcpfib's BGP bridge with the shipped
+// contrib/bird/lcpfib.conf, and the demo shows them in VPP, `lcpfib show
+// bird` and `lcpfib check --bird`. It cleans up on exit or Ctrl-C.
 //
 // Run it as root through `make demo`.
 package main
@@ -44,6 +47,24 @@ var statics = []string{
 	"ipv6 route 2001:db8:300::/48 2001:db8::2",
 	"ipv6 route 2001:db8:300::/48 2001:db8:1::2",
 }
+
+// birdStatics are the routes BIRD exports in the demo: one next hop, an
+// interface route, ECMP as two static protocols of equal preference
+// (add-path carries both), unreachable, IPv6.
+const birdStatics = `
+protocol static b1 {
+	ipv4;
+	route 100.64.0.0/24 via 10.0.0.2;
+	route 100.64.1.0/24 via "eth1";
+	route 100.64.8.0/22 via 10.0.0.2;
+	route 100.64.2.0/24 unreachable;
+}
+protocol static b2 { ipv4; route 100.64.8.0/22 via 10.0.1.2; }
+protocol static b6 { ipv6; route 2001:db8:500::/48 via 2001:db8::2; }
+`
+
+// birdPrefixes are the prefixes of birdStatics, as VPP's table 0 lists them.
+var birdPrefixes = []string{"100.64.0.0/24", "100.64.1.0/24", "100.64.8.0/22", "100.64.2.0/24", "2001:db8:500::/48"}
 
 func main() {
 	lcpfib := flag.String("lcpfib", "bin/lcpfib", "the lcpfib binary to run")
@@ -105,7 +126,9 @@ func demo(ctx context.Context, lcpfibBin string, hold, nhg bool) error {
 
 	step("starting lcpfib (" + bin + ")")
 	cfg := filepath.Join(dir, "lcpfib.yaml")
-	yaml := fmt.Sprintf("netns: %s\nfpm:\n  listen: 127.0.0.1:2620\nvpp:\n  socket: %s\ninterfaces:\n", ns.Path(), sock)
+	ctl := filepath.Join(dir, "ctl.sock")
+	yaml := fmt.Sprintf("netns: %s\ncontrol:\n  socket: %s\nfpm:\n  listen: 127.0.0.1:2620\nvpp:\n  socket: %s\n", ns.Path(), ctl, sock)
+	yaml += "bird:\n  enable: true\n  ecmp: true\n  peers:\n    - address: 127.0.0.2\ninterfaces:\n"
 	for _, p := range vppNames {
 		yaml += fmt.Sprintf("  - linux: %s\n    vpp: %q\n", p.linux, p.vpp)
 	}
@@ -182,6 +205,12 @@ func demo(ctx context.Context, lcpfibBin string, hold, nhg bool) error {
 	}
 	fmt.Printf("VPP holds exactly what zebra selected: %d routes.\n", len(want))
 	fmt.Println("(Connected routes are not listed: VPP makes them from its own interface addresses.)")
+
+	if err := birdDemo(ctx, ns, dir, bin, ctl, conn, swName); err != nil {
+		b, _ := os.ReadFile(logPath)
+		fmt.Printf("lcpfib log:\n%s\n", b)
+		return err
+	}
 	if hold {
 		fmt.Printf("\nThe lab stays up until Ctrl-C. Try:\n  vtysh --vty_socket %s -c 'show ip route'\n  tail -f %s\n", filepath.Join(dir, "frr"), logPath)
 		<-ctx.Done()
@@ -271,4 +300,71 @@ func named(paths string, swName map[uint32]string) string {
 		paths = strings.ReplaceAll(paths, fmt.Sprintf("sw %d ", idx), name+" ")
 	}
 	return paths
+}
+
+// birdDemo starts BIRD with birdStatics and the shipped contrib file, waits
+// until VPP holds its routes, and shows them with lcpfib's own tools.
+func birdDemo(ctx context.Context, ns *lab.Netns, dir, bin, ctl string, conn *core.Connection, swName map[uint32]string) error {
+	contrib, err := filepath.Abs("contrib/bird/lcpfib.conf")
+	if err != nil {
+		return err
+	}
+	step("starting BIRD 2 in lcpfib-demo with " + contrib + " and static routes:")
+	fmt.Print(strings.TrimPrefix(birdStatics, "\n"))
+	conf := fmt.Sprintf("router id 10.255.0.1;\nprotocol device { scan time 1; }\n%s\ninclude %q;\n", birdStatics, contrib)
+	b, err := lab.StartBIRD(ns, filepath.Join(dir, "bird"), conf, nil)
+	if err != nil {
+		return err
+	}
+	defer b.Kill()
+	if err := b.Established("lcpfib", 30*time.Second); err != nil {
+		return err
+	}
+
+	step("waiting until VPP holds BIRD's routes")
+	var fromBird []string
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		have, err := lab.Have(ctx, conn, 0)
+		if err != nil {
+			return err
+		}
+		fromBird = slices.DeleteFunc(have, func(l string) bool {
+			return !slices.ContainsFunc(birdPrefixes, func(p string) bool { return strings.Contains(l, " "+p+" ") })
+		})
+		if len(fromBird) == len(birdPrefixes) {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("VPP holds %d of BIRD's %d routes after 30 s: %v", len(fromBird), len(birdPrefixes), fromBird)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	fmt.Println()
+	fmt.Println("VPP FIB (ip_route_v2_dump, source API), BIRD's prefixes:")
+	for _, l := range fromBird {
+		for idx, name := range swName {
+			l = strings.ReplaceAll(l, fmt.Sprintf(" sw %d ", idx), " "+name+" ")
+		}
+		fmt.Println("  " + l)
+	}
+	for _, args := range [][]string{
+		{"show", "bird", "--socket", ctl},
+		{"check", "--bird", "--birdc", "birdc -s " + b.Socket(), "--socket", ctl},
+	} {
+		shown := slices.Clone(args[:len(args)-2])
+		for i, a := range shown {
+			if strings.Contains(a, " ") {
+				shown[i] = fmt.Sprintf("%q", a)
+			}
+		}
+		fmt.Printf("\n$ lcpfib %s\n", strings.Join(shown, " "))
+		out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
+		fmt.Print(string(out))
+		if err != nil {
+			return fmt.Errorf("lcpfib %s: %w", strings.Join(args, " "), err)
+		}
+	}
+	fmt.Println()
+	fmt.Println("VPP holds BIRD's routes, and lcpfib check --bird finds BIRD's table and VPP in agreement.")
+	return nil
 }
