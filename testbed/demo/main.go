@@ -206,7 +206,7 @@ func demo(ctx context.Context, lcpfibBin string, hold, nhg bool) error {
 	fmt.Printf("VPP holds exactly what zebra selected: %d routes.\n", len(want))
 	fmt.Println("(Connected routes are not listed: VPP makes them from its own interface addresses.)")
 
-	if err := birdDemo(ctx, ns, dir, bin, ctl, conn, swName); err != nil {
+	if err := birdDemo(ctx, ns, dir, bin, ctl, conn, swName, hold); err != nil {
 		b, _ := os.ReadFile(logPath)
 		fmt.Printf("lcpfib log:\n%s\n", b)
 		return err
@@ -304,7 +304,7 @@ func named(paths string, swName map[uint32]string) string {
 
 // birdDemo starts BIRD with birdStatics and the shipped contrib file, waits
 // until VPP holds its routes, and shows them with lcpfib's own tools.
-func birdDemo(ctx context.Context, ns *lab.Netns, dir, bin, ctl string, conn *core.Connection, swName map[uint32]string) error {
+func birdDemo(ctx context.Context, ns *lab.Netns, dir, bin, ctl string, conn *core.Connection, swName map[uint32]string, hold bool) error {
 	contrib, err := filepath.Abs("contrib/bird/lcpfib.conf")
 	if err != nil {
 		return err
@@ -366,5 +366,9 @@ func birdDemo(ctx context.Context, ns *lab.Netns, dir, bin, ctl string, conn *co
 	}
 	fmt.Println()
 	fmt.Println("VPP holds BIRD's routes, and lcpfib check --bird finds BIRD's table and VPP in agreement.")
+	if hold { // BIRD stops when this returns
+		fmt.Printf("\nThe lab stays up until Ctrl-C. Try:\n  birdc -s %s show route\n  %s show bird --socket %s\n", b.Socket(), bin, ctl)
+		<-ctx.Done()
+	}
 	return nil
 }
