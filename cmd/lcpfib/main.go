@@ -20,7 +20,8 @@ Usage:
   lcpfib run [--config FILE] [--set KEY=VALUE]...   run the daemon
   lcpfib config check FILE                          validate a configuration and exit
   lcpfib show WHAT [--socket PATH] [--json]         ask the running daemon (lcpfib show: the list)
-  lcpfib check [--socket PATH] [--json] [--zebra]   compare VPP's FIB with what lcpfib wants
+  lcpfib check [--socket PATH] [--json] [--zebra] [--bird]
+                                                    compare VPP's FIB with what lcpfib wants
                                                     (exit 0 in sync, 1 differences, 2 errors)
   lcpfib resync [--socket PATH]                     re-read VPP's FIB and repair what differs
 
