@@ -193,9 +193,17 @@ func TestProgrammerTablesUnresolvedAndErrors(t *testing.T) {
 	badIf.Paths[0].Ifindex = 7
 	ok := v4route(5, 2)
 	f.rib.Apply(ctx, rib.Update{Source: rib.SourceFRR, Set: []rib.Route{t100, local, unpaired, badIf, ok}})
+	// The refused route is retried after RouteRetryMin (1 s) and refused
+	// again: on a loaded machine the first look may come after that.
+	var last Stats
+	defer func() {
+		if t.Failed() {
+			t.Logf("stats at the last look: %+v", last)
+		}
+	}()
 	waitFor(t, "all five handled", func() bool {
-		s := f.prog.Stats()
-		return s.RoutesAdded == 2 && s.Skipped == 1 && s.Unresolved == 1 && s.RouteErrors == 1
+		last = f.prog.Stats()
+		return last.RoutesAdded == 2 && last.Skipped == 1 && last.Unresolved == 1 && last.RouteErrors >= 1
 	})
 	if got := apiRoutes(t, f.sock, 100); len(got) != 1 {
 		t.Fatalf("table 100 holds %v, want the one route", got)
