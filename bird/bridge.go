@@ -440,7 +440,7 @@ func (r *run) sessionLost(ctx context.Context, p *peer) {
 			}
 		})
 		r.b.log.Info("BIRD is restarting gracefully: its routes are kept until it is back",
-			"peer", p.cfg.Address, "restart_time", restartTime, "paths", r.countPeer(p, false))
+			"peer", p.cfg.Address, "restart_time", restartTime, "paths", r.peerPaths(p))
 		return
 	}
 	p.restarting = false
@@ -487,7 +487,7 @@ func (r *run) transferDone(ctx context.Context, p *peer) {
 		r.dropPeer(p, func(_ rib.Packed, bp bpath) bool { return bp.gen != p.gen })
 	}
 	p.transfers++
-	r.b.log.Info("BIRD's table transfer complete", "peer", p.cfg.Address, "paths", r.countPeer(p, false))
+	r.b.log.Info("BIRD's table transfer complete", "peer", p.cfg.Address, "paths", r.peerPaths(p))
 	if !r.replay {
 		return
 	}
@@ -525,11 +525,14 @@ func (r *run) dropPeer(p *peer, gone func(rib.Packed, bpath) bool) int {
 	return n
 }
 
-func (r *run) countPeer(p *peer, staleOnly bool) int {
-	n := 0
+// peerCounts counts, in one pass over the table, each peer's paths and of
+// those the stale ones (older than the peer's session generation).
+func (r *run) peerCounts() (paths, stale []int) {
+	paths, stale = make([]int, len(r.peers)), make([]int, len(r.peers))
 	count := func(bp bpath) {
-		if bp.peer == p.idx && (!staleOnly || bp.gen != p.gen) {
-			n++
+		paths[bp.peer]++
+		if bp.gen != r.peers[bp.peer].gen {
+			stale[bp.peer]++
 		}
 	}
 	for _, bp := range r.t.one.All() {
@@ -540,7 +543,12 @@ func (r *run) countPeer(p *peer, staleOnly bool) int {
 			count(bp)
 		}
 	}
-	return n
+	return paths, stale
+}
+
+func (r *run) peerPaths(p *peer) int {
+	paths, _ := r.peerCounts()
+	return paths[p.idx]
 }
 
 // flush hands the changed keys' routes to the sink in one update.
@@ -568,12 +576,13 @@ func (r *run) status() Status {
 	st.Replaying = r.replay
 	st.Prefixes = r.t.len()
 	st.Paths = r.t.pathCount()
+	paths, stale := r.peerCounts()
 	for _, p := range r.peers {
 		st.Peers = append(st.Peers, PeerStatus{
 			Address: p.cfg.Address.String(), ASN: p.cfg.ASN, Table: p.cfg.Table,
 			State: p.state, Since: p.since, Restarting: p.restarting,
 			Families: p.families.names(), EndOfRIB: p.eor.names(),
-			Paths: r.countPeer(p, false), Stale: r.countPeer(p, true),
+			Paths: paths[p.idx], Stale: stale[p.idx],
 		})
 	}
 	return st
