@@ -233,10 +233,18 @@ func canonPath(gw string, ifindex uint32) string {
 
 // ribMain is lcpfib's desired main table in the same canonical form.
 func ribMain(routes []routeView) map[netip.Prefix]string {
+	return canonRoutes(routes, func(r routeView) bool { return r.Table == vpp.LinuxTableMain },
+		func(pv pathView) string { return canonPath(pv.Gateway, pv.Ifindex) })
+}
+
+// canonRoutes is the routes keep selects as prefix -> their paths, each
+// written by path, sorted and de-duplicated; blackhole and unreachable
+// (prohibit too) for the drop kinds.
+func canonRoutes(routes []routeView, keep func(routeView) bool, path func(pathView) string) map[netip.Prefix]string {
 	out := map[netip.Prefix]string{}
 	for _, r := range routes {
 		p, err := netip.ParsePrefix(r.Prefix)
-		if err != nil || r.Table != vpp.LinuxTableMain {
+		if err != nil || !keep(r) {
 			continue
 		}
 		var paths []string
@@ -247,7 +255,7 @@ func ribMain(routes []routeView) map[netip.Prefix]string {
 			paths = []string{"unreachable"}
 		default:
 			for _, pv := range r.Paths {
-				paths = append(paths, canonPath(pv.Gateway, pv.Ifindex))
+				paths = append(paths, path(pv))
 			}
 		}
 		slices.Sort(paths)
@@ -276,10 +284,15 @@ func compareZebra(z, l map[netip.Prefix]string) []diffView {
 				Err: "lcpfib wants it; zebra has not selected it"})
 		}
 	}
+	sortDiffs(out)
+	return out
+}
+
+// sortDiffs orders differences by prefix, as rib.CompareKeys does.
+func sortDiffs(out []diffView) {
 	slices.SortFunc(out, func(a, b diffView) int {
 		pa, _ := netip.ParsePrefix(a.Prefix)
 		pb, _ := netip.ParsePrefix(b.Prefix)
 		return rib.CompareKeys(rib.Key{Prefix: pa}, rib.Key{Prefix: pb})
 	})
-	return out
 }

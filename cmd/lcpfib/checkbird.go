@@ -129,31 +129,13 @@ func birdWant(rs []birdRoute, ecmp bool, ifindex func(string) string) []string {
 // same way: gateways without their interface, interface routes as the
 // interface's index.
 func lcpfibBird(routes []routeView, table uint32) map[netip.Prefix]string {
-	out := map[netip.Prefix]string{}
-	for _, r := range routes {
-		p, err := netip.ParsePrefix(r.Prefix)
-		if err != nil || r.Table != table || r.Source != rib.SourceBIRD.String() {
-			continue
-		}
-		var paths []string
-		switch r.Kind {
-		case rib.Blackhole.String():
-			paths = []string{"blackhole"}
-		case rib.Unreachable.String(), rib.Prohibit.String():
-			paths = []string{"unreachable"}
-		default:
-			for _, pv := range r.Paths {
-				if pv.Gateway != "" {
-					paths = append(paths, "via "+pv.Gateway)
-				} else {
-					paths = append(paths, fmt.Sprintf("dev %d", pv.Ifindex))
-				}
+	return canonRoutes(routes, func(r routeView) bool { return r.Table == table && r.Source == rib.SourceBIRD.String() },
+		func(pv pathView) string {
+			if pv.Gateway != "" {
+				return "via " + pv.Gateway
 			}
-		}
-		slices.Sort(paths)
-		out[p] = strings.Join(slices.Compact(paths), ", ")
-	}
-	return out
+			return fmt.Sprintf("dev %d", pv.Ifindex)
+		})
 }
 
 // compareBird lists where BIRD's table and lcpfib's routes from BIRD
@@ -186,11 +168,7 @@ func compareBird(b map[netip.Prefix][]birdRoute, l map[netip.Prefix]string, from
 				Err: "lcpfib has it from BIRD; BIRD's table does not"})
 		}
 	}
-	slices.SortFunc(out, func(a, b diffView) int {
-		pa, _ := netip.ParsePrefix(a.Prefix)
-		pb, _ := netip.ParsePrefix(b.Prefix)
-		return rib.CompareKeys(rib.Key{Prefix: pa}, rib.Key{Prefix: pb})
-	})
+	sortDiffs(out)
 	return out
 }
 
