@@ -35,6 +35,24 @@ func birdConf(t *testing.T, statics string) string {
 	return fmt.Sprintf("log stderr all;\ndebug protocols { states, routes, filters };\nrouter id 10.255.0.1;\nprotocol device { scan time 1; }\n%s\ninclude %q;\n", statics, contrib)
 }
 
+// oneStatic is a BIRD static protocol with one route.
+const oneStatic = "protocol static s4 { ipv4; route 192.0.2.0/24 via 10.0.0.2; }"
+
+// birdConfWith is birdConf with the shipped contrib file inlined and the
+// line add inserted after its line after (which must be there).
+func birdConfWith(t *testing.T, statics, after, add string) string {
+	t.Helper()
+	contrib, err := os.ReadFile("../../contrib/bird/lcpfib.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := strings.Replace(string(contrib), after, after+add, 1)
+	if c == string(contrib) {
+		t.Fatalf("contrib/bird/lcpfib.conf has no line %q to add %q after", after, add)
+	}
+	return fmt.Sprintf("router id 10.255.0.1;\nprotocol device { scan time 1; }\n%s\n%s", statics, c)
+}
+
 // startBIRD runs BIRD in the lab and waits for its session to lcpfib.
 func (e *labEnv) startBIRD(conf string) *lab.BIRD {
 	e.t.Helper()
@@ -290,7 +308,7 @@ func (e *labEnv) waitBIRD(step string, ok func(bird.Status) bool) {
 // reaches VPP.
 func TestIntegrationBIRDUnknownPeer(t *testing.T) {
 	e := newLab(t, envOpts{yaml: "bird:\n  enable: true\n  peers:\n    - address: 127.0.0.3\n"})
-	b, err := lab.StartBIRD(e.ns, filepath.Join(e.dir, "bird"), birdConf(t, "protocol static s4 { ipv4; route 192.0.2.0/24 via 10.0.0.2; }"), nil)
+	b, err := lab.StartBIRD(e.ns, filepath.Join(e.dir, "bird"), birdConf(t, oneStatic), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,16 +365,8 @@ func TestIntegrationBothSources(t *testing.T) {
 // session comes up; BIRD with a wrong one gets none.
 func TestIntegrationBIRDPassword(t *testing.T) {
 	e := newLab(t, envOpts{yaml: "bird:\n  enable: true\n  peers:\n    - address: 127.0.0.2\n      password: s3cret\n"})
-	contrib, err := os.ReadFile("../../contrib/bird/lcpfib.conf")
-	if err != nil {
-		t.Fatal(err)
-	}
 	withPassword := func(pw string) string {
-		c := strings.Replace(string(contrib), "\tmultihop;\n", "\tmultihop;\n\tpassword \""+pw+"\";\n", 1)
-		if c == string(contrib) {
-			t.Fatal("contrib/bird/lcpfib.conf has no multihop line to add the password after")
-		}
-		return "router id 10.255.0.1;\nprotocol device { scan time 1; }\nprotocol static s4 { ipv4; route 192.0.2.0/24 via 10.0.0.2; }\n" + c
+		return birdConfWith(t, oneStatic, "\tmultihop;\n", "\tpassword \""+pw+"\";\n")
 	}
 	b, err := lab.StartBIRD(e.ns, filepath.Join(e.dir, "bird"), withPassword("wrong"), nil)
 	if err != nil {
@@ -385,17 +395,8 @@ func TestIntegrationBIRDPassword(t *testing.T) {
 // routes are withdrawn then, not before.
 func TestIntegrationBIRDRestartTimeout(t *testing.T) {
 	e := newLab(t, envOpts{yaml: birdYAML})
-	contrib, err := os.ReadFile("../../contrib/bird/lcpfib.conf")
-	if err != nil {
-		t.Fatal(err)
-	}
 	// The shipped file with a 4 s restart time instead of BIRD's 120 s.
-	c := strings.Replace(string(contrib), "\tgraceful restart on;\n", "\tgraceful restart on;\n\tgraceful restart time 4;\n", 1)
-	if c == string(contrib) {
-		t.Fatal("contrib/bird/lcpfib.conf has no graceful restart line")
-	}
-	conf := "router id 10.255.0.1;\nprotocol device { scan time 1; }\nprotocol static s4 { ipv4; route 192.0.2.0/24 via 10.0.0.2; }\n" + c
-	b := e.startBIRD(conf)
+	b := e.startBIRD(birdConfWith(t, oneStatic, "\tgraceful restart on;\n", "\tgraceful restart time 4;\n"))
 	route := []string{fmt.Sprintf("0 192.0.2.0/24 via 10.0.0.2 sw %d w1", e.sw["eth0"])}
 	e.vppHas("BIRD's route", route)
 	if err := b.GracefulRestart(); err != nil {
