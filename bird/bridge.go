@@ -333,15 +333,12 @@ func (r *run) path(ctx context.Context, it *item) {
 	pk := rib.Key{Table: p.cfg.Table, Prefix: rc.prefix}.Pack()
 	ref := ref{peer: p.idx, id: rc.id}
 	switch {
-	case err != nil:
-		// RFC 7606's treat-as-withdraw: a path that cannot be used
-		// replaces what the same path said before.
-		r.invalid(p, rc.prefix.String(), err)
-		if r.t.remove(pk, ref) {
-			r.st.Withdrawn++
-			r.dirty[pk] = struct{}{}
+	case err != nil || rc.withdraw:
+		if err != nil {
+			// RFC 7606's treat-as-withdraw: a path that cannot be used
+			// replaces what the same path said before.
+			r.invalid(p, rc.prefix.String(), err)
 		}
-	case rc.withdraw:
 		if r.t.remove(pk, ref) {
 			r.st.Withdrawn++
 			r.dirty[pk] = struct{}{}
