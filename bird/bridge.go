@@ -5,12 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
-	"strconv"
 	"time"
-
-	api "github.com/osrg/gobgp/v3/api"
-	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
-	"github.com/osrg/gobgp/v3/pkg/server"
 
 	"github.com/lcpfib/lcpfib/rib"
 )
@@ -50,7 +45,7 @@ type Status struct {
 	Replaying bool   // the first transfer after start is not complete yet
 	Prefixes  int    // keys with at least one path
 	Paths     int    // paths held (add-path: several per prefix)
-	Updates   uint64 // batches of paths GoBGP handed over
+	Updates   uint64 // UPDATE messages received
 	Announced uint64 // paths announced
 	Withdrawn uint64 // paths withdrawn (by BIRD, a session loss or a stale sweep)
 	Invalid   uint64 // paths that broke the route convention (treated as withdrawn)
@@ -62,7 +57,7 @@ type PeerStatus struct {
 	Address    string
 	ASN        uint32
 	Table      uint32
-	State      string // BGP FSM state: idle, active, established, ...
+	State      string // "established", or "active" (waiting for BIRD to connect)
 	Since      time.Time
 	Restarting bool // graceful restart: its paths are kept as stale
 	Families   []string
@@ -127,6 +122,15 @@ type peer struct {
 	transfers  int    // complete table transfers (End-of-RIB for every family)
 }
 
+// event is what crosses from a session's goroutine to the bridge's loop:
+// a session coming up or going down, or one UPDATE's decoded paths.
+type event struct {
+	peer    uint16 // index of the configured peer
+	session *sessionEvent
+	paths   []item
+	update  bool // an UPDATE message (counted even if it carried nothing)
+}
+
 type restartTimeout struct {
 	peer uint16
 	gen  uint16
@@ -135,9 +139,7 @@ type restartTimeout struct {
 // run is the state Run owns.
 type run struct {
 	b      *Bridge
-	bgp    *server.BgpServer
 	peers  []*peer
-	byAddr map[netip.Addr]*peer
 	t      *table
 	st     Status
 	dirty  map[rib.Packed]struct{}
@@ -157,14 +159,22 @@ func (b *Bridge) Run(ctx context.Context) error {
 	if err := b.o.Validate(); err != nil {
 		return fmt.Errorf("bird: %w", err)
 	}
-	s := server.NewBgpServer(server.LoggerOption(newLogger(b.log)))
-	if err := serve(s, b.o.Netns); err != nil {
+	sp, err := listenSpeaker(b.o, b.log, b.events)
+	if err != nil {
 		return fmt.Errorf("bird: %w", err)
 	}
-	defer b.stop(s)
-	r := &run{b: b, bgp: s, byAddr: map[netip.Addr]*peer{}, t: newTable(b.o.ECMP), dirty: map[rib.Packed]struct{}{}}
-	if err := r.start(ctx); err != nil {
-		return err
+	sctx, stopSpeaker := context.WithCancel(ctx)
+	served := make(chan struct{})
+	go func() { sp.serve(sctx); close(served) }()
+	defer func() {
+		// Sessions send BIRD a Cease; their last events go nowhere.
+		close(sp.stopped)
+		stopSpeaker()
+		<-served
+	}()
+	r := &run{b: b, t: newTable(b.o.ECMP), dirty: map[rib.Packed]struct{}{}}
+	for i, pc := range b.o.Peers {
+		r.peers = append(r.peers, &peer{cfg: pc, idx: uint16(i), state: "active"})
 	}
 	if err := b.sink.Apply(ctx, rib.Update{Source: rib.SourceBIRD, Resync: rib.ResyncBegin}); err != nil {
 		return nil // ctx done
@@ -211,116 +221,22 @@ func (b *Bridge) Run(ctx context.Context) error {
 	}
 }
 
-// stop closes the sessions (BIRD sees a Cease) and the listener, giving
-// GoBGP a bounded time to do so.
-func (b *Bridge) stop(s *server.BgpServer) {
-	done := make(chan struct{})
-	go func() { s.Stop(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		b.log.Warn("GoBGP did not stop within 5s; leaving it")
-	}
-}
-
-// start configures GoBGP: listener, an import policy that keeps the
-// global RIB empty, the watch, then the peers.
-func (r *run) start(ctx context.Context) error {
-	o := r.b.o
-	// GoBGP's global RIB gets no IPv4 or IPv6 unicast table (only route
-	// target membership, which no peer negotiates): the bridge reads the
-	// Adj-RIB-In and selects itself, so GoBGP keeps no second copy of
-	// every path and runs no best-path selection.
-	err := r.bgp.StartBgp(ctx, &api.StartBgpRequest{Global: &api.Global{
-		Asn:             o.ASN,
-		RouterId:        o.RouterID.String(),
-		ListenPort:      int32(o.Listen.Port()),
-		ListenAddresses: []string{o.Listen.Addr().String()},
-		Families:        []uint32{uint32(bgp.RF_RTC_UC)},
-	}})
-	if err != nil {
-		return fmt.Errorf("bird: listen %s: %w", o.Listen, err)
-	}
-	for i, pc := range o.Peers {
-		p := &peer{cfg: pc, idx: uint16(i), state: "idle"}
-		r.peers = append(r.peers, p)
-		r.byAddr[pc.Address.Unmap()] = p
-	}
-	// GoBGP calls back from a goroutine of its own: decoding there runs
-	// in parallel with the bridge's loop, and what crosses over is
-	// compact.
-	d := decoder{byAddr: r.byAddr, asn: o.ASN}
-	err = r.bgp.WatchEvent(ctx, &api.WatchEventRequest{
-		Peer: &api.WatchEventRequest_Peer{},
-		Table: &api.WatchEventRequest_Table{Filters: []*api.WatchEventRequest_Table_Filter{
-			{Type: api.WatchEventRequest_Table_Filter_ADJIN},
-			{Type: api.WatchEventRequest_Table_Filter_EOR},
-		}},
-	}, func(ev *api.WatchEventResponse) {
-		select {
-		case r.b.events <- d.event(ev):
-		case <-ctx.Done():
-		}
-	})
-	if err != nil {
-		return fmt.Errorf("bird: watching GoBGP: %w", err)
-	}
-	for i, pc := range o.Peers {
-		if err := r.bgp.AddPeer(ctx, &api.AddPeerRequest{Peer: peerConfig(o, pc)}); err != nil {
-			return fmt.Errorf("bird: peers[%d] %s: %w", i, pc.Address, err)
-		}
-	}
-	return nil
-}
-
-// peerConfig is a configured peer as GoBGP wants it: passive (BIRD
-// connects), IPv4 and IPv6 unicast with add-path receive, graceful restart
-// as the receiving (helper) speaker.
-func peerConfig(o Options, pc Peer) *api.Peer {
-	fam := func(afi api.Family_Afi) *api.AfiSafi {
-		return &api.AfiSafi{
-			Config:            &api.AfiSafiConfig{Family: &api.Family{Afi: afi, Safi: api.Family_SAFI_UNICAST}, Enabled: true},
-			AddPaths:          &api.AddPaths{Config: &api.AddPathsConfig{Receive: true}},
-			MpGracefulRestart: &api.MpGracefulRestart{Config: &api.MpGracefulRestartConfig{Enabled: true}},
-		}
-	}
-	hold := uint64(o.HoldTime / time.Second)
-	p := &api.Peer{
-		Conf:            &api.PeerConf{NeighborAddress: pc.Address.String(), PeerAsn: pc.ASN, AuthPassword: pc.Password},
-		Transport:       &api.Transport{PassiveMode: true, LocalAddress: o.Listen.Addr().String()},
-		Timers:          &api.Timers{Config: &api.TimersConfig{HoldTime: hold, KeepaliveInterval: max(hold/3, 1), ConnectRetry: 5}},
-		GracefulRestart: &api.GracefulRestart{Enabled: true, HelperOnly: true, RestartTime: 120},
-		AfiSafis:        []*api.AfiSafi{fam(api.Family_AFI_IP), fam(api.Family_AFI_IP6)},
-	}
-	if pc.ASN != o.ASN {
-		// An eBGP BIRD on the same host is more than one hop away as far
-		// as TTL checks go (loopback source addresses).
-		p.EbgpMultihop = &api.EbgpMultihop{Enabled: true, MultihopTtl: 255}
-	}
-	return p
-}
-
 func (r *run) event(ctx context.Context, ev event) {
-	if ev.peer != nil {
-		r.peerState(ctx, ev.peer)
+	p := r.peers[ev.peer]
+	if ev.session != nil {
+		r.session(ctx, p, ev.session)
 		return
 	}
-	if len(ev.paths) == 0 {
-		return
+	if ev.update {
+		r.st.Updates++
 	}
-	r.st.Updates++
 	for i := range ev.paths {
-		r.path(ctx, &ev.paths[i])
+		r.path(ctx, p, &ev.paths[i])
 	}
 }
 
 // path handles one decoded path (or End-of-RIB marker).
-func (r *run) path(ctx context.Context, it *item) {
-	p := it.peer
-	if p == nil {
-		r.b.log.Warn("path from an unknown peer ignored", "peer", it.from)
-		return
-	}
+func (r *run) path(ctx context.Context, p *peer, it *item) {
 	if it.eor != 0 {
 		r.endOfRIB(ctx, p, it.eor)
 		return
@@ -359,90 +275,46 @@ func (r *run) invalid(p *peer, prefix string, err error) {
 	}
 }
 
-// peerState follows a session's state changes.
-func (r *run) peerState(ctx context.Context, ap *api.Peer) {
-	p := r.byAddr[parseAddr(ap.GetState().GetNeighborAddress())]
-	if p == nil {
-		return
-	}
-	state := sessionState(ap.GetState().GetSessionState())
-	if state == p.state {
-		return
-	}
-	p.state = state
-	established := ap.GetState().GetSessionState() == api.PeerState_ESTABLISHED
-	switch {
-	case established && !p.up:
-		p.up, p.since, p.eor = true, time.Now(), 0
-		p.families = r.negotiated(ctx, p)
+// session follows a session coming up or going down.
+func (r *run) session(ctx context.Context, p *peer, ev *sessionEvent) {
+	if ev.up {
+		p.up, p.state, p.since, p.eor = true, "established", time.Now(), 0
+		p.families = ev.families
 		r.b.log.Info("BIRD session established", "peer", p.cfg.Address, "families", p.families.names(),
 			"restarting", p.restarting)
 		if p.families == 0 {
 			r.transferDone(ctx, p)
 		}
-	case !established && p.up:
-		p.up, p.since = false, time.Now()
-		r.sessionLost(ctx, p)
+		return
 	}
-}
-
-// negotiated returns the unicast families BIRD announced in its OPEN.
-func (r *run) negotiated(ctx context.Context, p *peer) family {
-	var f family
-	err := r.bgp.ListPeer(ctx, &api.ListPeerRequest{Address: p.cfg.Address.String()}, func(ap *api.Peer) {
-		for _, c := range ap.GetState().GetRemoteCap() {
-			var mp api.MultiProtocolCapability
-			if c.UnmarshalTo(&mp) != nil || mp.GetFamily().GetSafi() != api.Family_SAFI_UNICAST {
-				continue
-			}
-			switch mp.GetFamily().GetAfi() {
-			case api.Family_AFI_IP:
-				f |= ipv4
-			case api.Family_AFI_IP6:
-				f |= ipv6
-			}
-		}
-	})
-	if err != nil {
-		r.b.log.Warn("reading the peer's capabilities failed; expecting both families", "peer", p.cfg.Address, "err", err)
-		return ipv4 | ipv6
-	}
-	return f
+	p.up, p.state, p.since = false, "active", time.Now()
+	r.sessionLost(ctx, p, ev)
 }
 
 // sessionLost keeps the peer's paths as stale when it restarts gracefully
 // (until its End-of-RIB or restart time) and withdraws them otherwise.
-func (r *run) sessionLost(ctx context.Context, p *peer) {
-	var restartTime uint32
-	graceful := false
-	err := r.bgp.ListPeer(ctx, &api.ListPeerRequest{Address: p.cfg.Address.String()}, func(ap *api.Peer) {
-		gr := ap.GetGracefulRestart()
-		graceful, restartTime = gr.GetPeerRestarting(), gr.GetPeerRestartTime()
-	})
-	if err != nil {
-		graceful = false
-	}
+func (r *run) sessionLost(ctx context.Context, p *peer, ev *sessionEvent) {
 	if p.timer != nil {
 		p.timer.Stop()
 		p.timer = nil
 	}
-	if graceful && restartTime > 0 {
+	if ev.graceful {
 		p.gen++
 		p.restarting = true
 		gen := p.gen
-		p.timer = time.AfterFunc(time.Duration(restartTime)*time.Second, func() {
+		p.timer = time.AfterFunc(time.Duration(ev.restart)*time.Second, func() {
 			select {
 			case r.b.timers <- restartTimeout{peer: p.idx, gen: gen}:
 			case <-ctx.Done():
 			}
 		})
 		r.b.log.Info("BIRD is restarting gracefully: its routes are kept until it is back",
-			"peer", p.cfg.Address, "restart_time", restartTime, "paths", r.peerPaths(p))
+			"peer", p.cfg.Address, "why", ev.reason, "restart_time", ev.restart, "paths", r.peerPaths(p))
 		return
 	}
 	p.restarting = false
 	n := r.dropPeer(p, func(rib.Packed, bpath) bool { return true })
-	r.b.log.Info("BIRD session closed: its routes are withdrawn", "peer", p.cfg.Address, "paths", n)
+	r.b.log.Info("BIRD session closed: its routes are withdrawn", "peer", p.cfg.Address, "why", ev.reason, "paths", n)
 }
 
 func (r *run) restartExpired(to restartTimeout) {
@@ -583,22 +455,4 @@ func (r *run) status() Status {
 		})
 	}
 	return st
-}
-
-func sessionState(s api.PeerState_SessionState) string {
-	switch s {
-	case api.PeerState_IDLE:
-		return "idle"
-	case api.PeerState_CONNECT:
-		return "connect"
-	case api.PeerState_ACTIVE:
-		return "active"
-	case api.PeerState_OPENSENT:
-		return "opensent"
-	case api.PeerState_OPENCONFIRM:
-		return "openconfirm"
-	case api.PeerState_ESTABLISHED:
-		return "established"
-	}
-	return "state-" + strconv.Itoa(int(s))
 }

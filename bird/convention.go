@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 
-	api "github.com/osrg/gobgp/v3/api"
+	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
 
 	"github.com/lcpfib/lcpfib/rib"
 )
@@ -53,134 +53,196 @@ type received struct {
 // gateway and no interface).
 var errNoNexthop = errors.New("no usable next hop")
 
-// decode reads a path GoBGP received. asn is the bridge's AS, the large
-// communities' global administrator.
-//
-// GoBGP hands paths over as protobuf Any values. The few messages the
-// convention needs are read straight from their wire bytes (wire.go):
-// unmarshalling each into a new message cost a third of the bridge's
-// time and most of its garbage at full-table scale.
-func decode(p *api.Path, asn uint32) (received, error) {
-	var r received
-	if p.GetNlri() == nil {
-		return r, errors.New("path without NLRI")
-	}
-	if p.Nlri.GetTypeUrl() != typeIPAddressPrefix {
-		return r, fmt.Errorf("NLRI %s is not an IP prefix", p.Nlri.GetTypeUrl())
-	}
-	plen, addr, err := readPrefix(p.Nlri.GetValue())
-	if err != nil {
-		return r, fmt.Errorf("NLRI: %w", err)
-	}
-	a, err := netip.ParseAddr(addr)
-	if err != nil {
-		return r, fmt.Errorf("NLRI prefix %q: %w", addr, err)
-	}
-	if a.Is4In6() {
-		return r, fmt.Errorf("NLRI prefix %s/%d: IPv4-mapped", a, plen)
-	}
-	if int(plen) > a.BitLen() {
-		return r, fmt.Errorf("NLRI prefix %s/%d: length beyond the address", a, plen)
-	}
-	r.prefix = netip.PrefixFrom(a, int(plen)).Masked()
-	r.id = p.Identifier
-	if p.IsWithdraw {
-		r.withdraw = true
-		return r, nil
-	}
-	r.pref = 100 // BGP's default LOCAL_PREF when the filter sets none
-	var gw netip.Addr
-	for _, at := range p.Pattrs {
-		v := at.GetValue()
-		switch at.GetTypeUrl() {
-		case typeNextHop:
-			s, err := readString(v, 1)
-			if err != nil {
-				return r, fmt.Errorf("NEXT_HOP: %w", err)
-			}
-			if gw, err = netip.ParseAddr(s); err != nil {
-				return r, fmt.Errorf("NEXT_HOP %q: %w", s, err)
-			}
-		case typeMpReach:
-			hops, err := readStrings(v, 2)
-			if err != nil {
-				return r, fmt.Errorf("MP_REACH_NLRI: %w", err)
-			}
-			if gw, err = mpNexthop(hops); err != nil {
-				return r, err
-			}
-		case typeLocalPref:
-			if r.pref, err = readUint32(v, 1); err != nil {
-				return r, fmt.Errorf("LOCAL_PREF: %w", err)
-			}
-		case typeCommunities:
-			err := readPackedUint32(v, 1, func(c uint32) {
-				if c == communityBlackhole {
-					r.kind = rib.Blackhole
-				}
-			})
-			if err != nil {
-				return r, fmt.Errorf("COMMUNITIES: %w", err)
-			}
-		case typeLargeCommunities:
-			err := readLargeCommunities(v, func(ga, d1, d2 uint32) error {
-				if ga != asn {
-					return nil
-				}
-				switch d1 {
-				case lcIfindex:
-					r.path.Ifindex = d2
-				case lcType:
-					switch d2 {
-					case rtnBlackhole:
-						r.kind = rib.Blackhole
-					case rtnUnreachable:
-						r.kind = rib.Unreachable
-					case rtnProhibit:
-						r.kind = rib.Prohibit
-					default:
-						return fmt.Errorf("large community (%d, %d, %d): unknown route type %d", asn, lcType, d2, d2)
-					}
-				}
-				return nil
-			})
-			if err != nil {
-				return r, err
-			}
-		}
-	}
-	if r.kind != rib.Unicast {
-		r.path = rib.Path{}
-		return r, nil
-	}
-	if usable(gw) {
-		r.path.Gateway = gw.Unmap()
-	}
-	switch {
-	case !r.path.Gateway.IsValid() && r.path.Ifindex == 0:
-		return r, fmt.Errorf("%w: next hop %v is BIRD's own address and no interface (large community (%d, %d, ifindex)) came with it", errNoNexthop, gw, asn, lcIfindex)
-	case r.path.Gateway.IsLinkLocalUnicast() && r.path.Ifindex == 0:
-		return r, fmt.Errorf("%w: link-local gateway %s without an interface (large community (%d, %d, ifindex))", errNoNexthop, r.path.Gateway, asn, lcIfindex)
-	}
-	r.path.Weight = 1
-	return r, nil
+// item is one path of an UPDATE, or an End-of-RIB marker.
+type item struct {
+	eor family // non-zero: End-of-RIB for this family
+	rc  received
+	err error // the path breaks the convention: treated as withdrawn
 }
 
-// mpNexthop picks the gateway from MP_REACH_NLRI's next hops (RFC 2545
-// sends a global address, then optionally a link-local one): the first
-// that is a real gateway, or else the first.
-func mpNexthop(hops []string) (netip.Addr, error) {
-	var best netip.Addr
-	for _, h := range hops {
-		a, err := netip.ParseAddr(h)
-		if err != nil {
-			return netip.Addr{}, fmt.Errorf("MP_REACH_NLRI next hop %q: %w", h, err)
+// attrs is what an UPDATE's path attributes say by the convention; every
+// prefix the UPDATE announces shares it.
+type attrs struct {
+	pref uint32
+	kind rib.Kind
+	path rib.Path
+	err  error
+}
+
+// decodeUpdate appends the UPDATE's paths to dst. asn is the bridge's AS,
+// the large communities' global administrator. The attributes are read
+// once per UPDATE; BIRD packs the prefixes that share them into one.
+func decodeUpdate(u *bgp.BGPUpdate, asn uint32, dst []item) []item {
+	if eor, rf := u.IsEndOfRib(); eor {
+		switch rf {
+		case bgp.RF_IPv4_UC:
+			return append(dst, item{eor: ipv4})
+		case bgp.RF_IPv6_UC:
+			return append(dst, item{eor: ipv6})
 		}
-		if !best.IsValid() || (!usable(best) && usable(a)) {
-			best = a
+		return dst
+	}
+	withdraw := func(n bgp.AddrPrefixInterface, v6 bool) {
+		it := item{}
+		it.rc.prefix, it.err = prefixOf(n, v6)
+		it.rc.id = n.PathIdentifier()
+		it.rc.withdraw = true
+		dst = append(dst, it)
+	}
+	for _, n := range u.WithdrawnRoutes {
+		withdraw(n, false)
+	}
+	common := attrs{pref: 100} // BGP's default LOCAL_PREF when the filter sets none
+	var nexthop netip.Addr
+	var reach *bgp.PathAttributeMpReachNLRI
+	for _, a := range u.PathAttributes {
+		switch a := a.(type) {
+		case *bgp.PathAttributeNextHop:
+			nexthop, _ = netip.AddrFromSlice(a.Value)
+		case *bgp.PathAttributeMpReachNLRI:
+			reach = a
+		case *bgp.PathAttributeMpUnreachNLRI:
+			v6, ok := unicast(a.AFI, a.SAFI)
+			for _, n := range a.Value {
+				if ok {
+					withdraw(n, v6)
+				}
+			}
+		case *bgp.PathAttributeLocalPref:
+			common.pref = a.Value
+		case *bgp.PathAttributeCommunities:
+			for _, c := range a.Value {
+				if c == communityBlackhole {
+					common.kind = rib.Blackhole
+				}
+			}
+		case *bgp.PathAttributeLargeCommunities:
+			for _, c := range a.Values {
+				if common.err == nil {
+					common.err = common.large(c, asn)
+				}
+			}
 		}
 	}
-	return best, nil
+	announce := func(n bgp.AddrPrefixInterface, v6 bool, at *attrs) {
+		it := item{err: at.err}
+		var err error
+		it.rc.prefix, err = prefixOf(n, v6)
+		if err != nil {
+			it.err = err
+		}
+		it.rc.id = n.PathIdentifier()
+		it.rc.pref, it.rc.kind, it.rc.path = at.pref, at.kind, at.path
+		dst = append(dst, it)
+	}
+	if len(u.NLRI) > 0 {
+		v4 := common.finish(asn, nexthop)
+		for _, n := range u.NLRI {
+			announce(n, false, &v4)
+		}
+	}
+	if reach != nil {
+		v6, ok := unicast(reach.AFI, reach.SAFI)
+		if ok {
+			gw, _ := netip.AddrFromSlice(reach.Nexthop)
+			if ll, _ := netip.AddrFromSlice(reach.LinkLocalNexthop); !usable(gw) && usable(ll) {
+				gw = ll // RFC 2545: a global address, then optionally a link-local one
+			}
+			at := common.finish(asn, gw)
+			for _, n := range reach.Value {
+				announce(n, v6, &at)
+			}
+		}
+	}
+	return dst
+}
+
+// unicast reports whether AFI/SAFI is IPv4 or IPv6 unicast, and which.
+func unicast(afi uint16, safi uint8) (v6, ok bool) {
+	if safi != bgp.SAFI_UNICAST {
+		return false, false
+	}
+	switch afi {
+	case bgp.AFI_IP:
+		return false, true
+	case bgp.AFI_IP6:
+		return true, true
+	}
+	return false, false
+}
+
+// prefixOf converts GoBGP's NLRI; the prefix must be of the family the
+// UPDATE carries it in.
+func prefixOf(n bgp.AddrPrefixInterface, v6 bool) (netip.Prefix, error) {
+	var ip []byte
+	var bits uint8
+	switch n := n.(type) {
+	case *bgp.IPAddrPrefix:
+		ip, bits = n.Prefix, n.Length
+	case *bgp.IPv6AddrPrefix:
+		ip, bits = n.Prefix, n.Length
+	default:
+		return netip.Prefix{}, fmt.Errorf("NLRI %v is not an IP prefix", n)
+	}
+	a, ok := netip.AddrFromSlice(ip)
+	if !ok {
+		return netip.Prefix{}, fmt.Errorf("NLRI prefix of %d bytes", len(ip))
+	}
+	if !v6 {
+		a = a.Unmap()
+	}
+	switch {
+	case a.Is6() != v6:
+		return netip.Prefix{}, fmt.Errorf("NLRI prefix %s/%d in the other address family", a, bits)
+	case int(bits) > a.BitLen():
+		return netip.Prefix{}, fmt.Errorf("NLRI prefix %s/%d: length beyond the address", a, bits)
+	}
+	return netip.PrefixFrom(a, int(bits)).Masked(), nil
+}
+
+// large applies one large community.
+func (at *attrs) large(c *bgp.LargeCommunity, asn uint32) error {
+	if c.ASN != asn {
+		return nil
+	}
+	switch c.LocalData1 {
+	case lcIfindex:
+		at.path.Ifindex = c.LocalData2
+	case lcType:
+		switch c.LocalData2 {
+		case rtnBlackhole:
+			at.kind = rib.Blackhole
+		case rtnUnreachable:
+			at.kind = rib.Unreachable
+		case rtnProhibit:
+			at.kind = rib.Prohibit
+		default:
+			return fmt.Errorf("large community (%d, %d, %d): unknown route type %d", asn, lcType, c.LocalData2, c.LocalData2)
+		}
+	}
+	return nil
+}
+
+// finish completes the attributes with the BGP next hop gw.
+func (at attrs) finish(asn uint32, gw netip.Addr) attrs {
+	if at.err != nil {
+		return at
+	}
+	if at.kind != rib.Unicast {
+		at.path = rib.Path{}
+		return at
+	}
+	if usable(gw) {
+		at.path.Gateway = gw.Unmap()
+	}
+	switch {
+	case !at.path.Gateway.IsValid() && at.path.Ifindex == 0:
+		at.err = fmt.Errorf("%w: next hop %v is BIRD's own address and no interface (large community (%d, %d, ifindex)) came with it", errNoNexthop, gw, asn, lcIfindex)
+	case at.path.Gateway.IsLinkLocalUnicast() && at.path.Ifindex == 0:
+		at.err = fmt.Errorf("%w: link-local gateway %s without an interface (large community (%d, %d, ifindex))", errNoNexthop, at.path.Gateway, asn, lcIfindex)
+	}
+	at.path.Weight = 1
+	return at
 }
 
 // usable reports whether a BGP next hop is a gateway; a loopback or

@@ -4,11 +4,8 @@ import (
 	"errors"
 	"net/netip"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
-	api "github.com/osrg/gobgp/v3/api"
-	"github.com/osrg/gobgp/v3/pkg/apiutil"
 	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
 
 	"github.com/lcpfib/lcpfib/rib"
@@ -18,29 +15,48 @@ const testASN = 4200000000
 
 func lc(d1, d2 uint32) *bgp.LargeCommunity { return bgp.NewLargeCommunity(testASN, d1, d2) }
 
-// v4path and v6path build what GoBGP's watch hands the bridge.
-func v4path(t *testing.T, prefix string, id uint32, attrs ...bgp.PathAttributeInterface) *api.Path {
+// addPathBoth is the decoding option of a session with add-path for both
+// families.
+var addPathBoth = &bgp.MarshallingOption{AddPath: map[bgp.RouteFamily]bgp.BGPAddPathMode{
+	bgp.RF_IPv4_UC: bgp.BGP_ADD_PATH_RECEIVE, bgp.RF_IPv6_UC: bgp.BGP_ADD_PATH_RECEIVE}}
+
+// wire encodes an UPDATE as BIRD would send it (add-path on) and decodes
+// it the way a session does.
+func wire(t testing.TB, withdrawn []*bgp.IPAddrPrefix, attrs []bgp.PathAttributeInterface, nlri []*bgp.IPAddrPrefix) []item {
 	t.Helper()
-	p := netip.MustParsePrefix(prefix)
-	nlri := bgp.NewIPAddrPrefix(uint8(p.Bits()), p.Addr().String())
-	nlri.SetPathIdentifier(id)
-	ap, err := apiutil.NewPath(nlri, false, append([]bgp.PathAttributeInterface{bgp.NewPathAttributeOrigin(0)}, attrs...), time.Now())
+	b, err := bgp.NewBGPUpdateMessage(withdrawn, attrs, nlri).Serialize(&bgp.MarshallingOption{AddPath: map[bgp.RouteFamily]bgp.BGPAddPathMode{
+		bgp.RF_IPv4_UC: bgp.BGP_ADD_PATH_SEND, bgp.RF_IPv6_UC: bgp.BGP_ADD_PATH_SEND}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ap
+	var h bgp.BGPHeader
+	if err := h.DecodeFromBytes(b); err != nil {
+		t.Fatal(err)
+	}
+	m, err := parseBody(&h, b[bgp.BGP_HEADER_LENGTH:], addPathBoth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return decodeUpdate(m.Body.(*bgp.BGPUpdate), testASN, nil)
 }
 
-func v6path(t *testing.T, prefix, nexthop string, attrs ...bgp.PathAttributeInterface) *api.Path {
-	t.Helper()
+func v4nlri(prefix string, id uint32) *bgp.IPAddrPrefix {
+	p := netip.MustParsePrefix(prefix)
+	n := bgp.NewIPAddrPrefix(uint8(p.Bits()), p.Addr().String())
+	n.SetPathLocalIdentifier(id) // what GoBGP's encoder sends
+	return n
+}
+
+// v4path and v6path are one-prefix UPDATEs.
+func v4path(t testing.TB, prefix string, id uint32, attrs ...bgp.PathAttributeInterface) []item {
+	return wire(t, nil, append([]bgp.PathAttributeInterface{bgp.NewPathAttributeOrigin(0)}, attrs...), []*bgp.IPAddrPrefix{v4nlri(prefix, id)})
+}
+
+func v6path(t testing.TB, prefix, nexthop string, attrs ...bgp.PathAttributeInterface) []item {
 	p := netip.MustParsePrefix(prefix)
 	nlri := bgp.NewIPv6AddrPrefix(uint8(p.Bits()), p.Addr().String())
-	attrs = append([]bgp.PathAttributeInterface{bgp.NewPathAttributeMpReachNLRI(nexthop, []bgp.AddrPrefixInterface{nlri})}, attrs...)
-	ap, err := apiutil.NewPath(nlri, false, attrs, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ap
+	attrs = append([]bgp.PathAttributeInterface{bgp.NewPathAttributeOrigin(0), bgp.NewPathAttributeMpReachNLRI(nexthop, []bgp.AddrPrefixInterface{nlri})}, attrs...)
+	return wire(t, nil, attrs, nil)
 }
 
 func TestDecode(t *testing.T) {
@@ -51,7 +67,7 @@ func TestDecode(t *testing.T) {
 	gw := netip.MustParseAddr
 	tests := []struct {
 		name string
-		in   *api.Path
+		in   []item
 		want received
 		err  error // errors.Is target; nil: success
 	}{
@@ -117,7 +133,10 @@ func TestDecode(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := decode(tt.in, testASN)
+			if len(tt.in) != 1 {
+				t.Fatalf("decoded %d items, want 1: %+v", len(tt.in), tt.in)
+			}
+			got, err := tt.in[0].rc, tt.in[0].err
 			if tt.err != nil {
 				if !errors.Is(err, tt.err) {
 					t.Fatalf("err = %v, want %v", err, tt.err)
@@ -134,20 +153,42 @@ func TestDecode(t *testing.T) {
 	}
 }
 
-func TestDecodeWithdrawAndBadNLRI(t *testing.T) {
-	p := v4path(t, "192.0.2.0/24", 3, bgp.NewPathAttributeNextHop("10.0.0.2"))
-	p.IsWithdraw = true
-	got, err := decode(p, testASN)
-	if err != nil || !got.withdraw || got.id != 3 || got.prefix != netip.MustParsePrefix("192.0.2.0/24") {
-		t.Fatalf("withdraw decoded as %+v, %v", got, err)
+func TestDecodeWithdrawAndEndOfRIB(t *testing.T) {
+	got := wire(t, []*bgp.IPAddrPrefix{v4nlri("192.0.2.0/24", 3)}, nil, nil)
+	if len(got) != 1 || !got[0].rc.withdraw || got[0].rc.id != 3 || got[0].err != nil || got[0].rc.prefix != netip.MustParsePrefix("192.0.2.0/24") {
+		t.Fatalf("IPv4 withdraw decoded as %+v", got)
 	}
-	p.Nlri = nil
-	if _, err := decode(p, testASN); err == nil {
-		t.Fatal("a path without NLRI decoded")
+	v6 := bgp.NewIPv6AddrPrefix(48, "2001:db8:100::")
+	v6.SetPathLocalIdentifier(9)
+	got = wire(t, nil, []bgp.PathAttributeInterface{bgp.NewPathAttributeMpUnreachNLRI([]bgp.AddrPrefixInterface{v6})}, nil)
+	if len(got) != 1 || !got[0].rc.withdraw || got[0].rc.id != 9 || got[0].rc.prefix != netip.MustParsePrefix("2001:db8:100::/48") {
+		t.Fatalf("IPv6 withdraw decoded as %+v", got)
 	}
-	bad := v4path(t, "192.0.2.0/24", 0, bgp.NewPathAttributeNextHop("10.0.0.2"))
-	bad.Nlri = p.Pattrs[0] // an attribute where the NLRI belongs
-	if _, err := decode(bad, testASN); err == nil {
-		t.Fatal("an attribute decoded as NLRI")
+	if got := wire(t, nil, nil, nil); len(got) != 1 || got[0].eor != ipv4 {
+		t.Fatalf("IPv4 End-of-RIB decoded as %+v", got)
+	}
+	m := bgp.NewEndOfRib(bgp.RF_IPv6_UC).Body.(*bgp.BGPUpdate)
+	if got := wire(t, nil, m.PathAttributes, nil); len(got) != 1 || got[0].eor != ipv6 {
+		t.Fatalf("IPv6 End-of-RIB decoded as %+v", got)
+	}
+}
+
+// TestDecodeSharedAttributes: every prefix of an UPDATE gets its
+// attributes; a convention error marks each of them.
+func TestDecodeSharedAttributes(t *testing.T) {
+	attrs := []bgp.PathAttributeInterface{bgp.NewPathAttributeOrigin(0), bgp.NewPathAttributeNextHop("10.0.0.2"), bgp.NewPathAttributeLocalPref(200)}
+	got := wire(t, nil, attrs, []*bgp.IPAddrPrefix{v4nlri("192.0.2.0/24", 1), v4nlri("198.51.100.0/24", 2)})
+	if len(got) != 2 {
+		t.Fatalf("decoded %+v", got)
+	}
+	for i, it := range got {
+		if it.err != nil || it.rc.pref != 200 || it.rc.path.Gateway != netip.MustParseAddr("10.0.0.2") || it.rc.id != uint32(i+1) {
+			t.Fatalf("item %d: %+v", i, it)
+		}
+	}
+	bad := append(attrs[:2:2], bgp.NewPathAttributeLargeCommunities([]*bgp.LargeCommunity{lc(2, 99)}))
+	got = wire(t, nil, bad, []*bgp.IPAddrPrefix{v4nlri("192.0.2.0/24", 1), v4nlri("198.51.100.0/24", 2)})
+	if len(got) != 2 || got[0].err == nil || got[1].err == nil || !got[1].rc.prefix.IsValid() {
+		t.Fatalf("unknown route type decoded as %+v", got)
 	}
 }

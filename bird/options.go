@@ -96,6 +96,9 @@ func (o *Options) Validate() error {
 			return fmt.Errorf("peers[%d].address %s: listed twice", i, p.Address)
 		}
 		seen[p.Address] = true
+		if o.Listen.IsValid() && o.Listen.Addr().Unmap().Is4() && !p.Address.Unmap().Is4() {
+			return fmt.Errorf("peers[%d].address %s: IPv6, but listen %s is IPv4", i, p.Address, o.Listen)
+		}
 		if p.Table == 255 {
 			return fmt.Errorf("peers[%d].table 255: the local table is never programmed", i)
 		}
