@@ -69,7 +69,9 @@ func (s *session) run(ctx context.Context) {
 	defer s.conn.Close()
 	br := bufio.NewReaderSize(s.conn, 64<<10)
 	if err := s.open(br); err != nil {
-		s.log.Warn("BIRD's session not established", "err", err)
+		if s.ended() == nil {
+			s.log.Warn("BIRD's session not established", "err", err)
+		}
 		return
 	}
 	// From here on the slot holds this session; an older one from the

@@ -129,7 +129,7 @@ var metrics = []metric{
 		func(d *daemon, s *snapshot) []sample {
 			return birdOne(s, func(b *bird.Status) float64 { return float64(b.Prefixes) })
 		}},
-	{"lcpfib_bird_updates_total", "batches of paths the BGP speaker handed to the bridge", prometheus.CounterValue, nil,
+	{"lcpfib_bird_updates_total", "BGP UPDATE messages received from BIRD", prometheus.CounterValue, nil,
 		func(d *daemon, s *snapshot) []sample {
 			return birdOne(s, func(b *bird.Status) float64 { return float64(b.Updates) })
 		}},
