@@ -357,6 +357,9 @@ func (r *run) transferDone(ctx context.Context, p *peer) {
 	}
 	p.transfers++
 	r.b.log.Info("BIRD's table transfer complete", "peer", p.cfg.Address, "paths", r.peerPaths(p))
+	if r.b.o.Transferred != nil {
+		r.b.o.Transferred(p.cfg.Address)
+	}
 	if !r.replay {
 		return
 	}

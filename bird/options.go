@@ -41,7 +41,11 @@ type Options struct {
 	ReplayMax time.Duration
 	// HoldTime is the BGP hold time offered; default 90 s.
 	HoldTime time.Duration
-	Logger   *slog.Logger
+	// Transferred, if set, is called after each complete table transfer
+	// from a peer (End-of-RIB in every family), from the bridge's loop:
+	// it must not block.
+	Transferred func(peer netip.Addr)
+	Logger      *slog.Logger
 }
 
 func (o *Options) defaults() {

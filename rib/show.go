@@ -56,6 +56,23 @@ func (r *RIB) Query(ctx context.Context, f Filter) ([]Route, int, error) {
 	return a.routes, a.matched, nil
 }
 
+// Lookup returns the winning route of each key, in order; a key with no
+// route gives a Route with the zero Key. One visit to the rib's goroutine
+// answers them all.
+func (r *RIB) Lookup(ctx context.Context, keys []Key) ([]Route, error) {
+	return inspect(ctx, r, func(s *state) []Route {
+		out := make([]Route, len(keys))
+		for i, k := range keys {
+			if e, ok := s.entries.Get(k.Pack()); ok {
+				if b := e.best(s.rank); b != nil {
+					out[i] = b.route(k)
+				}
+			}
+		}
+		return out
+	})
+}
+
 // CompareKeys orders keys by table, then IP prefixes (IPv4 first, by
 // address then length) before LSPs (by label).
 func CompareKeys(a, b Key) int {

@@ -149,7 +149,8 @@ protocol static pb { ipv4 { preference 250; }; route 198.51.100.128/25 via 10.0.
 // VPP), an lcpfib restart (zero changes) and birdc down (everything
 // withdrawn).
 func TestIntegrationBIRD(t *testing.T) {
-	e := newLab(t, envOpts{yaml: birdYAML})
+	// bird.birdc: the audit after each transfer reads BIRD's table.
+	e := newLab(t, envOpts{yaml: birdYAML + "  birdc: birdc -s $LABDIR/bird/bird.ctl\n"})
 	b := e.startBIRD(birdConf(t, birdStatics))
 	sw0, sw1 := e.sw["eth0"], e.sw["eth1"]
 	want := []string{
@@ -223,6 +224,18 @@ func TestIntegrationBIRD(t *testing.T) {
 	out.Reset()
 	cli([]string{"check", "--bird", "--birdc", "birdc -s " + b.Socket(), "--socket", ctl}, &out, &errs)
 	t.Logf("check --bird:\n%s", out.String())
+	// The same route, found and logged by lcpfib itself after the transfer.
+	for deadline := time.Now().Add(20 * time.Second); e.d.audit.cut.Load() != 1; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("bird.birdc audit: %d multipath routes cut, want 1", e.d.audit.cut.Load())
+		}
+	}
+	if got := gather(t, reg)["lcpfib_bird_multipath_cut"]; got != 1 {
+		t.Errorf("lcpfib_bird_multipath_cut = %v, want 1", got)
+	}
+	if log, _ := os.ReadFile(filepath.Join(e.dir, "lcpfib.log")); !strings.Contains(string(log), "prefix=198.51.100.0/24 bird_next_hops=2 programmed=1") {
+		t.Errorf("lcpfib's log does not name the multipath route BGP cut short")
+	}
 
 	// Withdrawals: a route goes, one ECMP member goes.
 	conf := strings.Replace(birdStatics, "\troute 192.0.2.0/24 via 10.0.0.2;\n", "", 1)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"os/exec"
+	"strings"
 	"time"
 
 	"github.com/lcpfib/lcpfib/bird"
@@ -17,7 +19,11 @@ type BIRDConfig struct {
 	RouterID  string        `koanf:"router-id"`
 	ECMP      bool          `koanf:"ecmp"`
 	ReplayMax time.Duration `koanf:"replay-max"`
-	Peers     []struct {
+	// Birdc is the birdc command line lcpfib runs after each complete
+	// table transfer to find multipath routes BGP could not carry
+	// (read-only `show route`); empty: off.
+	Birdc string `koanf:"birdc"`
+	Peers []struct {
 		Address  string `koanf:"address"`
 		ASN      uint32 `koanf:"asn"`
 		Password string `koanf:"password"`
@@ -47,6 +53,11 @@ func (c *BIRDConfig) validate() []error {
 	}
 	if c.ReplayMax < time.Second {
 		bad("bird.replay-max", c.ReplayMax, "must be at least 1s")
+	}
+	if f := strings.Fields(c.Birdc); len(f) > 0 {
+		if _, err := exec.LookPath(f[0]); err != nil {
+			bad("bird.birdc", c.Birdc, fmt.Sprintf("%v (install bird2, or leave it empty)", err))
+		}
 	}
 	if len(c.Peers) == 0 {
 		bad("bird.peers", "", "list at least one BIRD peer, for example [{address: 127.0.0.1}]")

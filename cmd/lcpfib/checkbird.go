@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net/netip"
 	"os/exec"
 	"slices"
@@ -29,12 +30,27 @@ type birdRoute struct {
 	hops   []string // "via GW" or "dev IFNAME"
 }
 
-// parseBirdRoutes reads `show route all` output into prefix -> routes.
+// parseBirdRoutes reads `show route [all]` output into prefix -> routes.
 func parseBirdRoutes(out string) (map[netip.Prefix][]birdRoute, error) {
 	routes := map[netip.Prefix][]birdRoute{}
+	err := scanBirdRoutes(strings.NewReader(out), func(p netip.Prefix, r birdRoute) {
+		routes[p] = append(routes[p], r)
+	})
+	return routes, err
+}
+
+// scanBirdRoutes calls fn for every route of `show route [all]` output as
+// it is read (a full table need not be held).
+func scanBirdRoutes(in io.Reader, fn func(netip.Prefix, birdRoute)) error {
 	var cur netip.Prefix
 	var r *birdRoute
-	sc := bufio.NewScanner(strings.NewReader(out))
+	flush := func() {
+		if r != nil {
+			fn(cur, *r)
+			r = nil
+		}
+	}
+	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Text()
@@ -54,31 +70,31 @@ func parseBirdRoutes(out string) (map[netip.Prefix][]birdRoute, error) {
 				r.device = f[1] == "device"
 			}
 		default:
+			flush()
 			f := strings.Fields(line)
 			if line[0] != ' ' {
 				p, err := netip.ParsePrefix(f[0])
 				if err != nil {
-					return nil, fmt.Errorf("birdc output line %d: %q: %w", n, line, err)
+					return fmt.Errorf("birdc output line %d: %q: %w", n, line, err)
 				}
 				cur, f = p.Masked(), f[1:]
 			}
 			if !cur.IsValid() || len(f) == 0 {
-				return nil, fmt.Errorf("birdc output line %d: %q: no prefix before it", n, line)
+				return fmt.Errorf("birdc output line %d: %q: no prefix before it", n, line)
 			}
 			br := birdRoute{kind: f[0]}
 			if last := f[len(f)-1]; strings.HasPrefix(last, "(") && strings.HasSuffix(last, ")") {
 				pref, err := strconv.Atoi(strings.Trim(last, "()"))
 				if err != nil {
-					return nil, fmt.Errorf("birdc output line %d: preference %q: %w", n, last, err)
+					return fmt.Errorf("birdc output line %d: preference %q: %w", n, last, err)
 				}
 				br.pref = pref
 			}
-			routes[cur] = append(routes[cur], br)
-			rs := routes[cur]
-			r = &rs[len(rs)-1]
+			r = &br
 		}
 	}
-	return routes, sc.Err()
+	flush()
+	return sc.Err()
 }
 
 // birdWant turns BIRD's routes of a prefix into what lcpfib should hold:

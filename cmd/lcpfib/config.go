@@ -106,6 +106,7 @@ var defaults = map[string]any{
 	"bird.router-id":      "",
 	"bird.ecmp":           false,
 	"bird.replay-max":     "10m",
+	"bird.birdc":          "",
 }
 
 // listKeys are keys whose value is a list of maps; only the file sets them.

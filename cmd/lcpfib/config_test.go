@@ -77,6 +77,7 @@ func TestConfigErrorsNameKeyAndValue(t *testing.T) {
 		{"bird peer not an address", "bird:\n  enable: true\n  peers: [{address: bird}]\n", nil, []string{"bird.peers[0].address", `"bird"`}},
 		{"bird peer unknown field", "bird:\n  enable: true\n  peers: [{address: 127.0.0.2, port: 179}]\n", nil, []string{"bird.peers[0].port"}},
 		{"bird router-id", "bird:\n  enable: true\n  router-id: \"::1\"\n  peers: [{address: 127.0.0.2}]\n", nil, []string{"bird.router-id", "IPv4"}},
+		{"bird birdc missing", "bird:\n  enable: true\n  birdc: /nonexistent/birdc -s x\n  peers: [{address: 127.0.0.2}]\n", nil, []string{"bird.birdc", "/nonexistent/birdc"}},
 		{"no source", "fpm:\n  enable: false\n", nil, []string{"fpm.enable", "at least one route source"}},
 		{"bad prefer", "rib:\n  prefer: kernel\n", nil, []string{"rib.prefer", `"kernel"`, "frr or bird"}},
 		{"bad memory limit", "memory-limit: 1TB\n", nil, []string{"memory-limit", `"1TB"`, "KiB, MiB or GiB"}},

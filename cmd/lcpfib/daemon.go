@@ -1,11 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
 	"net"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,6 +31,7 @@ type daemon struct {
 	notify  *zebra.Notifier  // nil when fpm.notify is off
 	fpmOn   bool             // fpm.enable: zebra's feed is served
 	bird    *bird.Bridge     // nil when bird.enable is off
+	audit   *birdAudit       // nil unless bird.birdc is set
 	linux   *pairing.Watcher // linux-cp pairing; nil with static pairs
 	sd      *notifier        // systemd notifications
 	metrics string           // metrics.listen; empty: off
@@ -64,7 +67,13 @@ func newDaemon(ctx context.Context, cfg *Config, log *slog.Logger) (*daemon, fun
 	d := &daemon{rib: rib.New(ribOptions(cfg, log.With("component", "rib"))), metrics: cfg.Metrics.Listen, log: log, fpmOn: cfg.FPM.Enable, cfg: cfg}
 	d.progress = newProgress(log.With("component", "progress"), d.progressSample)
 	if cfg.BIRD.Enable {
-		d.bird = bird.New(d.rib, cfg.BIRD.options(cfg.Netns, log.With("component", "bird")))
+		o := cfg.BIRD.options(cfg.Netns, log.With("component", "bird"))
+		if cfg.BIRD.Birdc != "" {
+			table := cmp.Or(o.Peers[0].Table, 254)
+			d.audit = newBirdAudit(ctx, strings.Fields(cfg.BIRD.Birdc), table, d.rib, log.With("component", "bird"))
+			o.Transferred = d.audit.transferred
+		}
+		d.bird = bird.New(d.rib, o)
 	}
 	if cfg.LinuxCP.Enable {
 		// Pairs, addresses, link state and neighbours follow Linux; a

@@ -65,7 +65,7 @@ func newEnv(t *testing.T, frrOpts lab.FRROptions) *labEnv {
 // envOpts choose what a lab runs besides vppsim and lcpfib.
 type envOpts struct {
 	frr  *lab.FRROptions // nil: no FRR (fpm.enable stays on unless yaml says otherwise)
-	yaml string          // more lcpfib configuration, appended to the file
+	yaml string          // more lcpfib configuration, appended to the file; $LABDIR: the lab's directory
 }
 
 func newLab(t *testing.T, o envOpts) *labEnv {
@@ -112,7 +112,7 @@ func newLab(t *testing.T, o envOpts) *labEnv {
 	for linux, name := range vppNames {
 		yaml += fmt.Sprintf("  - linux: %s\n    vpp: %q\n", linux, name)
 	}
-	yaml += o.yaml
+	yaml += strings.ReplaceAll(o.yaml, "$LABDIR", dir)
 	if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}

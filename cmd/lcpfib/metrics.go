@@ -129,6 +129,13 @@ var metrics = []metric{
 		func(d *daemon, s *snapshot) []sample {
 			return birdOne(s, func(b *bird.Status) float64 { return float64(b.Prefixes) })
 		}},
+	{"lcpfib_bird_multipath_cut", "routes BIRD has with more next hops than lcpfib programs from it, at the last audit after a table transfer (bird.birdc)", prometheus.GaugeValue, nil,
+		func(d *daemon, s *snapshot) []sample {
+			if d.audit == nil || d.audit.cut.Load() < 0 {
+				return nil
+			}
+			return one(float64(d.audit.cut.Load()))
+		}},
 	{"lcpfib_bird_updates_total", "BGP UPDATE messages received from BIRD", prometheus.CounterValue, nil,
 		func(d *daemon, s *snapshot) []sample {
 			return birdOne(s, func(b *bird.Status) float64 { return float64(b.Updates) })
