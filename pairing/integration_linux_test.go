@@ -415,3 +415,27 @@ func (it *itest) mustKernel(ifindex uint32) vppState {
 	}
 	return k
 }
+
+// TestIntegrationPairTUN: a point-to-point VPP interface (a tunnel) is
+// paired with a TUN, not a TAP, and its state and addresses follow Linux
+// like any other pair's.
+func TestIntegrationPairTUN(t *testing.T) {
+	cfg := Config{Pairs: append(slices.Clone(twoPairs.Pairs), PairSpec{VPP: "ipip0", Linux: "t0"})}
+	it := newITest(t, cfg, func(it *itest) {
+		if _, err := it.sim.AddInterface(sim.Interface{Name: "ipip0", P2P: true}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	ifindex, sw := it.paired("t0")
+	link := it.ip("-d", "-o", "link", "show", "t0")
+	// vppsim makes the Linux side as linux-cp's host_if_type asks.
+	if !strings.Contains(link, "link/none") || !strings.Contains(link, "tun type tun") {
+		t.Fatalf("t0 is not a TUN (lcp_itf_pair_add_del_v2 host_if_type tun): %s", link)
+	}
+	it.ip("link", "set", "t0", "mtu", "1400")
+	it.ip("link", "set", "t0", "up")
+	it.ip("addr", "add", "10.9.0.1/30", "dev", "t0")
+	it.ip("addr", "add", "2001:db8:9::1/64", "dev", "t0", "nodad")
+	it.want(sw, "TUN up with addresses", vppState{Up: true, MTU: 1400, Addrs: []string{"10.9.0.1/30", "2001:db8:9::1/64"}})
+	it.matchKernel(ifindex, sw, 5*time.Second)
+}

@@ -30,6 +30,10 @@ type Interface struct {
 	// AdminUp and LinkUp set the initial state; VPP creates interfaces
 	// admin-down.
 	AdminUp, LinkUp bool
+	// P2P makes a point-to-point interface (a tunnel, as VPP's ipip or
+	// wireguard): no MAC, type IF_API_TYPE_P2P; linux-cp pairs it with a
+	// TUN.
+	P2P bool
 }
 
 // maxInterfaceName is the longest name VPP reports: interface_name is a
@@ -45,6 +49,7 @@ type iface struct {
 	devType   string
 	mac       ethernet_types.MacAddress
 	hasMAC    bool // Ethernet interfaces report their MAC, local0 does not
+	p2p       bool // point-to-point: reported as IF_API_TYPE_P2P
 	adminUp   bool
 	linkUp    bool
 	linkMTU   uint16
@@ -112,7 +117,8 @@ func (v *vpp) addInterface(in Interface) (uint32, error) {
 		swIfIndex: idx,
 		name:      in.Name,
 		devType:   in.DevType,
-		hasMAC:    true,
+		hasMAC:    !in.P2P,
+		p2p:       in.P2P,
 		adminUp:   in.AdminUp,
 		linkUp:    in.LinkUp,
 		sup:       idx,
@@ -149,6 +155,9 @@ func (i *iface) details(hw *iface) *interfaces.SwInterfaceDetails {
 		Mtu:              i.mtu[:],
 		InterfaceName:    i.name,
 		InterfaceDevType: hw.devType,
+	}
+	if i.p2p {
+		d.Type = interface_types.IF_API_TYPE_P2P
 	}
 	if i.sub {
 		d.Type = interface_types.IF_API_TYPE_SUB
