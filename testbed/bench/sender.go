@@ -1,7 +1,6 @@
 package main
 
 import (
-	"math"
 	"bufio"
 	"context"
 	"encoding/binary"
@@ -9,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"math"
 	"net"
 	"net/netip"
 	"runtime"
