@@ -39,12 +39,21 @@ type inflight struct {
 	handed time.Time
 }
 
-func newPipeline(ctx context.Context, conn *core.Connection, window int, maxRate *atomic.Int64, timeout time.Duration,
+// newPipeline opens a pipeline on conn's GoVPP stream, or, with conn nil,
+// on a directStream of its own.
+func newPipeline(ctx context.Context, conn *core.Connection, socket string, connectTimeout time.Duration,
+	window int, maxRate *atomic.Int64, timeout time.Duration,
 	flying *atomic.Int64, onReply func(inflight, error)) (*pipeline, error) {
-	s, err := conn.NewStream(ctx,
-		core.WithRequestSize(window), core.WithReplySize(window+1), core.WithReplyTimeout(timeout))
-	if err != nil {
-		return nil, fmt.Errorf("opening API stream: %w", err)
+	var s api.Stream
+	var err error
+	if conn != nil {
+		s, err = conn.NewStream(ctx,
+			core.WithRequestSize(window), core.WithReplySize(window+1), core.WithReplyTimeout(timeout))
+		if err != nil {
+			return nil, fmt.Errorf("opening API stream: %w", err)
+		}
+	} else if s, err = dialDirect(ctx, socket, connectTimeout, timeout, window); err != nil {
+		return nil, fmt.Errorf("opening the programming connection: %w", err)
 	}
 	// GoVPP v0.13.0 can fail the first reply of a fresh stream with
 	// "unknown message ID" when another goroutine is already receiving:

@@ -250,18 +250,15 @@ func (p *Programmer) session(ctx context.Context, conn *core.Connection) error {
 	}
 	p.desired.Resync()
 
-	// Route programming gets a connection of its own through sockClient,
-	// which writes pipelined requests together; dumps, pings and the rest
-	// stay on GoVPP's socketclient, which reads a long dump faster.
-	pconn := conn
-	if !p.cfg.PlainSocketClient {
-		var err error
-		if pconn, _, err = dial(ctx, p.cfg.Socket, p.cfg.ConnectTimeout, false); err != nil {
-			return fmt.Errorf("opening the programming connection: %w", err)
-		}
-		defer pconn.Disconnect()
+	// Route programming gets a connection of its own, a directStream on
+	// sockClient, which writes pipelined requests together without GoVPP
+	// core's per-request machinery; dumps, pings and the rest stay on
+	// GoVPP's socketclient, which reads a long dump faster.
+	pconn := (*core.Connection)(nil)
+	if p.cfg.PlainSocketClient {
+		pconn = conn
 	}
-	pl, err := newPipeline(ctx, pconn, p.cfg.Window, &p.maxRate, p.cfg.ReplyTimeout, &p.count.inflight, p.reply)
+	pl, err := newPipeline(ctx, pconn, p.cfg.Socket, p.cfg.ConnectTimeout, p.cfg.Window, &p.maxRate, p.cfg.ReplyTimeout, &p.count.inflight, p.reply)
 	if err != nil {
 		return err
 	}
