@@ -199,7 +199,7 @@ func (s *state) set(rt Route, gen uint32, renew, replaying bool) {
 		}
 		s.orphans.Delete(pk)
 	}
-	e, had := s.entries.Get(pk)
+	e, had := s.entries.Ref(pk)
 	if !had || e.empty() {
 		s.routes++
 	}
@@ -218,12 +218,11 @@ func (s *state) set(rt Route, gen uint32, renew, replaying bool) {
 	case held: // marked when the replay completes
 	case same:
 		if renew && winner == rt.Source {
-			s.mark(&e, pk)
+			s.mark(e, pk)
 		}
 	case beforeSrc == 0 || beforeSrc == rt.Source || winner == rt.Source:
-		s.mark(&e, pk)
+		s.mark(e, pk)
 	}
-	s.entries.Set(pk, e)
 }
 
 // del withdraws a source's route.
@@ -253,7 +252,8 @@ func (s *state) store(pk Packed, e entry) {
 	s.entries.Set(pk, e)
 }
 
-// mark queues the key for the dataplane; e is stored by the caller.
+// mark queues the key for the dataplane; e is the key's entry in the map,
+// or one the caller stores.
 func (s *state) mark(e *entry, pk Packed) {
 	if e.dirty {
 		return
@@ -264,9 +264,8 @@ func (s *state) mark(e *entry, pk Packed) {
 
 // markDirty queues a key that may not be in the map.
 func (s *state) markDirty(pk Packed) {
-	e, _ := s.entries.Get(pk)
-	s.mark(&e, pk)
-	s.entries.Set(pk, e)
+	e, _ := s.entries.Ref(pk)
+	s.mark(e, pk)
 }
 
 // sweep withdraws the source's routes the replay did not renew, in the
@@ -345,7 +344,7 @@ func (s *state) take(max int) []Change {
 	out := make([]Change, n)
 	routes := make([]Route, n) // one allocation for the batch's routes
 	s.order.pop(n, func(i int, pk Packed) {
-		e, _ := s.entries.Get(pk)
+		e, _ := s.entries.Ref(pk) // a dirty key is always there
 		e.dirty = false
 		k := pk.Key()
 		out[i].Key = k
@@ -353,7 +352,9 @@ func (s *state) take(max int) []Change {
 			routes[i] = b.route(k)
 			out[i].Route = &routes[i]
 		}
-		s.store(pk, e)
+		if e.empty() {
+			s.entries.Delete(pk)
+		}
 	})
 	return out
 }

@@ -45,6 +45,31 @@ func (in *installed) put(k rib.Key, d uint64) {
 	in.mu.Unlock()
 }
 
+// update records that VPP holds d for k, and reports whether it held
+// something else (or nothing) before.
+func (in *installed) update(k rib.Key, d uint64) bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	v, had := in.m.Ref(k.Pack())
+	if had && *v == d {
+		return false
+	}
+	*v = d
+	return true
+}
+
+// remove forgets k and reports whether VPP held it.
+func (in *installed) remove(k rib.Key) bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	pk := k.Pack()
+	if _, had := in.m.Get(pk); !had {
+		return false
+	}
+	in.m.Delete(pk)
+	return true
+}
+
 func (in *installed) drop(k rib.Key) {
 	in.mu.Lock()
 	in.m.Delete(k.Pack())

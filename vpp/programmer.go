@@ -367,20 +367,19 @@ func (p *Programmer) send(ctx context.Context, pl *pipeline, inst *installed, ta
 			m = nil
 		}
 	}
-	have, isThere := inst.get(c.Key)
 	if c.Route == nil {
 		p.fails.succeeded(c.Key) // no longer wanted: nothing to retry
 	}
 	if m == nil { // delete
-		if !isThere {
+		if !inst.remove(c.Key) {
 			p.count.unchanged.Add(1)
 			return nil
 		}
-		inst.drop(c.Key)
 		return pl.send(ctx, inflight{req: routeDel(c.Key.Prefix, id), key: c.Key})
 	}
-	d := digest(m.Route.Paths)
-	if isThere && have == d {
+	// Recorded before the request goes: a failure to send it ends the
+	// session, and the next one reads VPP's FIB afresh.
+	if !inst.update(c.Key, digest(m.Route.Paths)) {
 		p.count.unchanged.Add(1)
 		p.result(c.Route, nil)
 		return nil
@@ -395,7 +394,6 @@ func (p *Programmer) send(ctx context.Context, pl *pipeline, inst *installed, ta
 	if err := p.prepareLabelled(ctx, pl, c.Key, m.Route.Paths); err != nil {
 		return err
 	}
-	inst.put(c.Key, d)
 	return pl.send(ctx, inflight{req: m, key: c.Key, route: c.Route})
 }
 
