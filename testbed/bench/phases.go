@@ -84,13 +84,13 @@ func (b *bench) load(ctx context.Context) (loadResult, error) {
 		n, _ := progress()
 		return n >= b.want, fmt.Sprintf("VPP took %d of %d routes", n, b.want)
 	})
-	if prof != nil {
+	r.Samples = smp.stop()
+	r.CPU = c0.to(b.cpu())
+	if prof != nil { // after the CPU times: the profile may outlast the load
 		if perr := <-prof; perr != nil {
 			b.logf("lcpfib's CPU profile: %v", perr)
 		}
 	}
-	r.Samples = smp.stop()
-	r.CPU = c0.to(b.cpu())
 	if err != nil {
 		return r, err
 	}
