@@ -24,9 +24,9 @@ import (
 // map lookups, about an eighth of lcpfib's CPU in a table load.
 //
 // It carries the programming connection's messages only (directMessages),
-// one request at a time from one sender and one receiver, and VPP answers
-// them in order: RecvMsg checks that each reply's context is the next one
-// sent.
+// from one sender and one receiver, and VPP answers them in order: RecvMsg
+// checks that each reply's context is the next one sent. Before the
+// pipeline starts, walkRoutes reads VPP's FIB over it.
 type directStream struct {
 	ctx     context.Context
 	c       *sockClient
@@ -40,6 +40,7 @@ type directStream struct {
 	// Owned by the reader (the client's callback), set before it starts.
 	replies map[uint16]reflect.Type
 	in      chan directReply
+	closing chan struct{} // closed by Close: the reader drops what it has
 
 	// Owned by the receiver.
 	next  uint32 // context of the reply expected next
@@ -53,11 +54,12 @@ type directReply struct {
 }
 
 // directMessages are the requests the programming connection sends and
-// their replies.
+// their replies (the route dump at connect, then route programming).
 var directMessages = []api.Message{
 	&memclnt.ControlPing{}, &memclnt.ControlPingReply{},
 	&ip.IPRouteAddDel{}, &ip.IPRouteAddDelReply{},
 	&ip.IPTableAddDel{}, &ip.IPTableAddDelReply{},
+	&ip.IPRouteV2Dump{}, &ip.IPRouteV2Details{},
 	&mpls.MplsTableAddDel{}, &mpls.MplsTableAddDelReply{},
 	&mpls.MplsRouteAddDel{}, &mpls.MplsRouteAddDelReply{},
 	&mpls.SwInterfaceSetMplsEnable{}, &mpls.SwInterfaceSetMplsEnableReply{},
@@ -69,7 +71,7 @@ func dialDirect(ctx context.Context, socket string, timeout, replyTimeout time.D
 	c := newSockClient(socket, "lcpfib-routes", timeout)
 	s := &directStream{ctx: ctx, c: c, timeout: replyTimeout,
 		reqIDs: map[string]uint16{}, replies: map[uint16]reflect.Type{},
-		in: make(chan directReply, window+1), next: 1}
+		in: make(chan directReply, window+1), closing: make(chan struct{}), next: 1}
 	c.SetMsgCallback(s.read)
 	if err := c.Connect(); err != nil {
 		return nil, fmt.Errorf("connecting to VPP API socket %s: %w", socket, err)
@@ -148,33 +150,15 @@ func (s *directStream) read(id uint16, data []byte) {
 	select {
 	case s.in <- r:
 	case <-s.ctx.Done():
+	case <-s.closing:
 	}
 }
 
 // RecvMsg returns the next reply, waiting at most the reply timeout.
 func (s *directStream) RecvMsg() (api.Message, error) {
-	var r directReply
-	select {
-	case r = <-s.in:
-	default:
-		if s.timer == nil {
-			s.timer = time.NewTimer(s.timeout)
-		} else {
-			s.timer.Reset(s.timeout)
-		}
-		select {
-		case r = <-s.in:
-			s.timer.Stop()
-		case <-s.timer.C:
-			return nil, fmt.Errorf("%w %s", core.ErrReplyTimeout, s.timeout)
-		case <-s.c.readerDone:
-			return nil, s.c.failure()
-		case <-s.ctx.Done():
-			return nil, s.ctx.Err()
-		}
-	}
-	if r.err != nil {
-		return nil, r.err
+	r, err := s.recv(s.timeout)
+	if err != nil {
+		return nil, err
 	}
 	if r.context != s.next {
 		return nil, fmt.Errorf("reply with context %d, want %d", r.context, s.next)
@@ -183,8 +167,73 @@ func (s *directStream) RecvMsg() (api.Message, error) {
 	return r.msg, nil
 }
 
+// recv returns the next message from VPP, waiting at most timeout.
+func (s *directStream) recv(timeout time.Duration) (directReply, error) {
+	var r directReply
+	select {
+	case r = <-s.in:
+	default:
+		if s.timer == nil {
+			s.timer = time.NewTimer(timeout)
+		} else {
+			s.timer.Reset(timeout)
+		}
+		select {
+		case r = <-s.in:
+			s.timer.Stop()
+		case <-s.timer.C:
+			return r, fmt.Errorf("%w %s", core.ErrReplyTimeout, timeout)
+		case <-s.c.readerDone:
+			return r, s.c.failure()
+		case <-s.ctx.Done():
+			return r, s.ctx.Err()
+		}
+	}
+	return r, r.err
+}
+
+// walkRoutes is WalkRoutes on the stream, before any other request is in
+// flight: ip_route_v2_dump and control_ping, whose reply ends the dump.
+// Each entry is decoded by the reader; the connection's reading buffer
+// and a hand-off per entry are the only costs between VPP and each.
+func (s *directStream) walkRoutes(table uint32, ip6 bool, timeout time.Duration, each func(Entry) error) error {
+	if err := s.SendMsg(&ip.IPRouteV2Dump{Table: ip.IPTable{TableID: table, IsIP6: ip6}}); err != nil {
+		return fmt.Errorf("ip_route_v2_dump: %w", err)
+	}
+	dump := s.sent
+	if err := s.SendMsg(&memclnt.ControlPing{}); err != nil {
+		return fmt.Errorf("ip_route_v2_dump: %w", err)
+	}
+	s.next = s.sent + 1
+	for {
+		r, err := s.recv(timeout)
+		if err != nil {
+			return fmt.Errorf("ip_route_v2_dump: %w", err)
+		}
+		switch m := r.msg.(type) {
+		case *ip.IPRouteV2Details:
+			if r.context != dump {
+				return fmt.Errorf("ip_route_v2_dump: details with context %d, want %d", r.context, dump)
+			}
+			if err := each(Entry{Table: m.Route.TableID, Prefix: FromPrefix(m.Route.Prefix), Source: m.Route.Src, Paths: m.Route.Paths}); err != nil {
+				return err
+			}
+		case *memclnt.ControlPingReply:
+			if r.context != dump+1 {
+				return fmt.Errorf("ip_route_v2_dump: control_ping_reply with context %d, want %d", r.context, dump+1)
+			}
+			return nil
+		default:
+			return fmt.Errorf("ip_route_v2_dump: unexpected %s", r.msg.GetMessageName())
+		}
+	}
+}
+
 // Close disconnects.
-func (s *directStream) Close() error { return s.c.Disconnect() }
+func (s *directStream) Close() error {
+	close(s.closing)
+	return s.c.Disconnect()
+}
 
 // failure is why the client stopped.
 func (c *sockClient) failure() error {

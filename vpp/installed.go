@@ -125,10 +125,20 @@ func linuxTable(vppID uint32) uint32 {
 	return vppID
 }
 
+// walkFunc calls each for every entry of one VPP table and address family:
+// WalkRoutes, or directStream.walkRoutes.
+type walkFunc func(table uint32, ip6 bool, timeout time.Duration, each func(Entry) error) error
+
 // loadInstalled dumps every VPP table and returns the entries lcpfib owns
 // (source API) keyed as the rib keys them, with their digests, and the
-// tables VPP has.
-func loadInstalled(ctx context.Context, conn api.Connection, timeout time.Duration) (*rib.Map[uint64], map[tableKey]bool, error) {
+// tables VPP has. The tables' routes are read through walk, nil for
+// WalkRoutes on conn.
+func loadInstalled(ctx context.Context, conn api.Connection, walk walkFunc, timeout time.Duration) (*rib.Map[uint64], map[tableKey]bool, error) {
+	if walk == nil {
+		walk = func(table uint32, ip6 bool, timeout time.Duration, each func(Entry) error) error {
+			return WalkRoutes(ctx, conn, table, ip6, timeout, each)
+		}
+	}
 	srcs, err := Sources(ctx, conn, timeout)
 	if err != nil {
 		return nil, nil, err
@@ -149,7 +159,7 @@ func loadInstalled(ctx context.Context, conn api.Connection, timeout time.Durati
 	}
 	out := &rib.Map[uint64]{}
 	for t := range tables {
-		err := WalkRoutes(ctx, conn, t.id, t.ip6, dumpTimeout(timeout), func(e Entry) error {
+		err := walk(t.id, t.ip6, dumpTimeout(timeout), func(e Entry) error {
 			if e.Source == apiSrc {
 				out.Set(rib.Key{Table: linuxTable(e.Table), Prefix: e.Prefix}.Pack(), digest(e.Paths))
 			}

@@ -39,22 +39,27 @@ type inflight struct {
 	handed time.Time
 }
 
-// newPipeline opens a pipeline on conn's GoVPP stream, or, with conn nil,
-// on a directStream of its own.
-func newPipeline(ctx context.Context, conn *core.Connection, socket string, connectTimeout time.Duration,
-	window int, maxRate *atomic.Int64, timeout time.Duration,
-	flying *atomic.Int64, onReply func(inflight, error)) (*pipeline, error) {
-	var s api.Stream
-	var err error
-	if conn != nil {
-		s, err = conn.NewStream(ctx,
-			core.WithRequestSize(window), core.WithReplySize(window+1), core.WithReplyTimeout(timeout))
+// openStream opens the stream routes are programmed on: a GoVPP stream on
+// conn, or, with conn nil, a directStream of its own.
+func openStream(ctx context.Context, conn *core.Connection, socket string, connectTimeout, timeout time.Duration, window int) (api.Stream, error) {
+	if conn == nil {
+		s, err := dialDirect(ctx, socket, connectTimeout, timeout, window)
 		if err != nil {
-			return nil, fmt.Errorf("opening API stream: %w", err)
+			return nil, fmt.Errorf("opening the programming connection: %w", err)
 		}
-	} else if s, err = dialDirect(ctx, socket, connectTimeout, timeout, window); err != nil {
-		return nil, fmt.Errorf("opening the programming connection: %w", err)
+		return s, nil
 	}
+	s, err := conn.NewStream(ctx,
+		core.WithRequestSize(window), core.WithReplySize(window+1), core.WithReplyTimeout(timeout))
+	if err != nil {
+		return nil, fmt.Errorf("opening API stream: %w", err)
+	}
+	return s, nil
+}
+
+// newPipeline starts a pipeline on s; it closes s if it fails.
+func newPipeline(ctx context.Context, s api.Stream, window int, maxRate *atomic.Int64,
+	flying *atomic.Int64, onReply func(inflight, error)) (*pipeline, error) {
 	// GoVPP v0.13.0 can fail the first reply of a fresh stream with
 	// "unknown message ID" when another goroutine is already receiving:
 	// finish one request/reply before pipelining.
