@@ -147,10 +147,14 @@ func (s *directStream) read(id uint16, data []byte) {
 		}
 		r.msg = m
 	}
-	select {
+	select { // without a select on ctx and closing while there is room: cheaper
 	case s.in <- r:
-	case <-s.ctx.Done():
-	case <-s.closing:
+	default:
+		select {
+		case s.in <- r:
+		case <-s.ctx.Done():
+		case <-s.closing:
+		}
 	}
 }
 

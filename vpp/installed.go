@@ -1,11 +1,9 @@
 package vpp
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
-	"hash/fnv"
 	"slices"
 	"sync"
 	"time"
@@ -84,37 +82,66 @@ func (in *installed) len() int {
 
 // digest is a digest of a path set in the form VPP dumps it: order does not
 // matter, nor do fields lcpfib never sets or VPP does not dump (a label's
-// is_uniform).
+// is_uniform). It is each path's FNV-1a hash, the hashes sorted and hashed
+// again when there are several; digests are compared within one process
+// only, never stored. It allocates nothing for up to 8 paths.
 func digest(paths []fib_types.FibPath) uint64 {
-	keys := make([][]byte, len(paths))
-	for i, p := range paths {
-		var b [1 + 4 + 16 + 4 + 1]byte
-		b[0] = byte(p.Type)
-		if p.Type == fib_types.FIB_API_PATH_TYPE_NORMAL {
-			binary.BigEndian.PutUint32(b[1:], uint32(p.Proto))
-			nh := p.Nh.Address.XXX_UnionData[:]
-			if p.Proto == fib_types.FIB_API_PATH_NH_PROTO_IP4 {
-				nh = nh[:4] // the rest of the union is not the address's
-			}
-			copy(b[5:21], nh)
-			binary.BigEndian.PutUint32(b[21:], p.SwIfIndex)
-			b[25] = max(p.Weight, 1)
-		}
-		keys[i] = b[:]
-		if p.NLabels > 0 { // unlabelled paths keep the digest they always had
-			keys[i] = append(keys[i], p.NLabels)
-		}
-		for _, l := range p.LabelStack[:min(int(p.NLabels), len(p.LabelStack))] {
-			keys[i] = binary.BigEndian.AppendUint32(keys[i], l.Label)
-			keys[i] = append(keys[i], l.TTL, l.Exp)
-		}
+	var buf [8]uint64
+	hs := buf[:0]
+	for i := range paths {
+		hs = append(hs, pathDigest(&paths[i]))
 	}
-	slices.SortFunc(keys, bytes.Compare)
-	h := fnv.New64a()
-	for _, k := range keys {
-		h.Write(k)
+	if len(hs) == 1 {
+		return hs[0]
 	}
-	return h.Sum64()
+	slices.Sort(hs)
+	h := uint64(fnvOffset)
+	for _, x := range hs {
+		var b [8]byte
+		binary.BigEndian.PutUint64(b[:], x)
+		h = fnv1a(h, b[:])
+	}
+	return h
+}
+
+// FNV-1a, 64 bits.
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+func fnv1a(h uint64, b []byte) uint64 {
+	for _, c := range b {
+		h ^= uint64(c)
+		h *= fnvPrime
+	}
+	return h
+}
+
+func pathDigest(p *fib_types.FibPath) uint64 {
+	var b [1 + 4 + 16 + 4 + 1]byte
+	b[0] = byte(p.Type)
+	if p.Type == fib_types.FIB_API_PATH_TYPE_NORMAL {
+		binary.BigEndian.PutUint32(b[1:], uint32(p.Proto))
+		nh := p.Nh.Address.XXX_UnionData[:]
+		if p.Proto == fib_types.FIB_API_PATH_NH_PROTO_IP4 {
+			nh = nh[:4] // the rest of the union is not the address's
+		}
+		copy(b[5:21], nh)
+		binary.BigEndian.PutUint32(b[21:], p.SwIfIndex)
+		b[25] = max(p.Weight, 1)
+	}
+	h := fnv1a(fnvOffset, b[:])
+	if p.NLabels > 0 {
+		h = fnv1a(h, []byte{p.NLabels})
+	}
+	for _, l := range p.LabelStack[:min(int(p.NLabels), len(p.LabelStack))] {
+		var lb [6]byte
+		binary.BigEndian.PutUint32(lb[:], l.Label)
+		lb[4], lb[5] = l.TTL, l.Exp
+		h = fnv1a(h, lb[:])
+	}
+	return h
 }
 
 // linuxTable maps a VPP table id back to the Linux table it stands for.

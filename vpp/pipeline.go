@@ -80,12 +80,16 @@ func (pl *pipeline) send(ctx context.Context, f inflight) error {
 		return err
 	}
 	f.handed = pl.handed
-	select {
+	select { // without a select on ctx while the window has room: cheaper
 	case pl.pending <- f:
-		pl.flying.Add(1)
-	case <-ctx.Done():
-		return ctx.Err()
+	default:
+		select {
+		case pl.pending <- f:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
+	pl.flying.Add(1)
 	if err := pl.stream.SendMsg(f.req); err != nil {
 		return fmt.Errorf("sending %s for %s: %w", f.req.GetMessageName(), f.key, err)
 	}
@@ -96,10 +100,14 @@ func (pl *pipeline) send(ctx context.Context, f inflight) error {
 func (pl *pipeline) receive() error {
 	for {
 		var f inflight
-		select {
+		select { // as in send
 		case f = <-pl.pending:
-		case <-pl.ctx.Done():
-			return nil
+		default:
+			select {
+			case f = <-pl.pending:
+			case <-pl.ctx.Done():
+				return nil
+			}
 		}
 		if f.req == nil {
 			return nil // closed
