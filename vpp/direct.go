@@ -122,31 +122,32 @@ func (s *directStream) SendMsg(m api.Message) error {
 	if _, err := mm.Marshal(b[offset:]); err != nil {
 		return fmt.Errorf("encoding %s: %w", m.GetMessageName(), err)
 	}
-	s.sent++
+	s.sent = nextContext(s.sent)
 	return s.c.SendMsg(s.sent, b) // copies b
 }
 
 // read is the client's callback: it decodes a reply in the reader's
-// goroutine. A message it does not know ends the stream.
+// goroutine. Messages that are no reply to this stream's requests (an
+// event, a message of a type it does not know) are dropped, as GoVPP's
+// core drops them when nobody subscribed; a reply that is missing for
+// that reason shows as the next one's context, or as a timeout.
 func (s *directStream) read(id uint16, data []byte) {
-	var r directReply
 	t, ok := s.replies[id]
-	switch {
-	case !ok:
-		r.err = fmt.Errorf("unexpected message id %d from VPP", id)
-	case len(data) < 6:
-		r.err = fmt.Errorf("a %d-byte reply from VPP", len(data))
-	default:
-		r.context = binary.BigEndian.Uint32(data[2:6])
-		m := reflect.New(t).Interface().(api.Message)
-		um, ok := m.(interface{ Unmarshal([]byte) error })
-		if !ok {
-			r.err = fmt.Errorf("%s has no generated Unmarshal", m.GetMessageName())
-		} else if err := um.Unmarshal(data[6:]); err != nil {
-			r.err = fmt.Errorf("decoding %s: %w", m.GetMessageName(), err)
-		}
-		r.msg = m
+	if !ok || len(data) < 6 {
+		return
 	}
+	r := directReply{context: binary.BigEndian.Uint32(data[2:6])}
+	if r.context == 0 { // an event: requests' contexts count from 1
+		return
+	}
+	m := reflect.New(t).Interface().(api.Message)
+	um, ok := m.(interface{ Unmarshal([]byte) error })
+	if !ok {
+		r.err = fmt.Errorf("%s has no generated Unmarshal", m.GetMessageName())
+	} else if err := um.Unmarshal(data[6:]); err != nil {
+		r.err = fmt.Errorf("decoding %s: %w", m.GetMessageName(), err)
+	}
+	r.msg = m
 	select { // without a select on ctx and closing while there is room: cheaper
 	case s.in <- r:
 	default:
@@ -167,7 +168,7 @@ func (s *directStream) RecvMsg() (api.Message, error) {
 	if r.context != s.next {
 		return nil, fmt.Errorf("reply with context %d, want %d", r.context, s.next)
 	}
-	s.next++
+	s.next = nextContext(s.next)
 	return r.msg, nil
 }
 
@@ -208,7 +209,8 @@ func (s *directStream) walkRoutes(table uint32, ip6 bool, timeout time.Duration,
 	if err := s.SendMsg(&memclnt.ControlPing{}); err != nil {
 		return fmt.Errorf("ip_route_v2_dump: %w", err)
 	}
-	s.next = s.sent + 1
+	ping := s.sent
+	s.next = nextContext(ping)
 	for {
 		r, err := s.recv(timeout)
 		if err != nil {
@@ -223,14 +225,23 @@ func (s *directStream) walkRoutes(table uint32, ip6 bool, timeout time.Duration,
 				return err
 			}
 		case *memclnt.ControlPingReply:
-			if r.context != dump+1 {
-				return fmt.Errorf("ip_route_v2_dump: control_ping_reply with context %d, want %d", r.context, dump+1)
+			if r.context != ping {
+				return fmt.Errorf("ip_route_v2_dump: control_ping_reply with context %d, want %d", r.context, ping)
 			}
 			return nil
 		default:
 			return fmt.Errorf("ip_route_v2_dump: unexpected %s", r.msg.GetMessageName())
 		}
 	}
+}
+
+// nextContext is the context after c: contexts count from 1 and skip 0,
+// which marks events.
+func nextContext(c uint32) uint32 {
+	if c++; c == 0 {
+		c = 1
+	}
+	return c
 }
 
 // Close disconnects.
