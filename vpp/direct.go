@@ -37,7 +37,9 @@ type directStream struct {
 	buf    []byte
 	sent   uint32 // context of the last request
 
-	// Owned by the reader (the client's callback), set before it starts.
+	// Read by the reader (the client's callback). replies is filled in
+	// by dialDirect before the first request is sent, and so before any
+	// reply can arrive (VPP sends a socket client nothing unasked).
 	replies map[uint16]reflect.Type
 	in      chan directReply
 	closing chan struct{} // closed by Close: the reader drops what it has
@@ -54,16 +56,22 @@ type directReply struct {
 }
 
 // directMessages are the requests the programming connection sends and
-// their replies (the route dump at connect, then route programming).
-var directMessages = []api.Message{
-	&memclnt.ControlPing{}, &memclnt.ControlPingReply{},
-	&ip.IPRouteAddDel{}, &ip.IPRouteAddDelReply{},
-	&ip.IPTableAddDel{}, &ip.IPTableAddDelReply{},
-	&ip.IPRouteV2Dump{}, &ip.IPRouteV2Details{},
-	&mpls.MplsTableAddDel{}, &mpls.MplsTableAddDelReply{},
-	&mpls.MplsRouteAddDel{}, &mpls.MplsRouteAddDelReply{},
-	&mpls.SwInterfaceSetMplsEnable{}, &mpls.SwInterfaceSetMplsEnableReply{},
-}
+// their replies (the route dump at connect, then route programming);
+// directMPLS those of MPLS, which is optional (see mplsMessages): a VPP
+// without them gets no MPLS request.
+var (
+	directMessages = []api.Message{
+		&memclnt.ControlPing{}, &memclnt.ControlPingReply{},
+		&ip.IPRouteAddDel{}, &ip.IPRouteAddDelReply{},
+		&ip.IPTableAddDel{}, &ip.IPTableAddDelReply{},
+		&ip.IPRouteV2Dump{}, &ip.IPRouteV2Details{},
+	}
+	directMPLS = []api.Message{
+		&mpls.MplsTableAddDel{}, &mpls.MplsTableAddDelReply{},
+		&mpls.MplsRouteAddDel{}, &mpls.MplsRouteAddDelReply{},
+		&mpls.SwInterfaceSetMplsEnable{}, &mpls.SwInterfaceSetMplsEnableReply{},
+	}
+)
 
 // dialDirect connects a sockClient for a directStream with up to window
 // requests in flight.
@@ -77,10 +85,12 @@ func dialDirect(ctx context.Context, socket string, timeout, replyTimeout time.D
 		return nil, fmt.Errorf("connecting to VPP API socket %s: %w", socket, err)
 	}
 	var missing []string
-	for _, m := range directMessages {
+	for i, m := range append(directMessages[:len(directMessages):len(directMessages)], directMPLS...) {
 		id, err := c.GetMsgID(m.GetMessageName(), m.GetCrcString())
 		if err != nil {
-			missing = append(missing, m.GetMessageName()+"_"+m.GetCrcString())
+			if i < len(directMessages) {
+				missing = append(missing, m.GetMessageName()+"_"+m.GetCrcString())
+			}
 			continue
 		}
 		if m.GetMessageType() == api.RequestMessage {
