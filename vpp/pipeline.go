@@ -14,7 +14,8 @@ import (
 	"github.com/lcpfib/lcpfib/rib"
 )
 
-// pipeline keeps up to a window of requests in flight on one GoVPP stream.
+// pipeline keeps up to a window of requests in flight on one api.Stream (a
+// directStream, or GoVPP's with Config.PlainSocketClient).
 // One goroutine sends, another receives; VPP answers a stream's requests in
 // order, so the n-th reply belongs to the n-th request.
 type pipeline struct {
