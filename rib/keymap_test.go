@@ -61,3 +61,38 @@ func TestMap(t *testing.T) {
 		t.Fatalf("Len %d after deleting everything", m.Len())
 	}
 }
+
+// TestMapChurn checks the open-addressing table against a Go map through
+// growth, deletes during All (deleted slots), re-adds and rebuilds.
+func TestMapChurn(t *testing.T) {
+	var m Map[int]
+	want := map[Packed]int{}
+	key := func(i int) Packed {
+		return Key{Table: 254, Prefix: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), 32)}.Pack()
+	}
+	for round := range 4 {
+		for i := range 20_000 {
+			v, _ := m.Ref(key(i))
+			*v = i + round
+			want[key(i)] = i + round
+		}
+		for p, v := range m.All() {
+			if v%2 == 0 {
+				m.Delete(p)
+				delete(want, p)
+			}
+		}
+		if m.Len() != len(want) {
+			t.Fatalf("round %d: Len %d, want %d", round, m.Len(), len(want))
+		}
+		if got := maps.Collect(m.All()); !maps.Equal(got, want) {
+			t.Fatalf("round %d: All differs from the Go map (%d against %d keys)", round, len(got), len(want))
+		}
+		for i := range 20_000 {
+			got, ok := m.Get(key(i))
+			if w, wok := want[key(i)]; ok != wok || got != w {
+				t.Fatalf("round %d: Get(%d) = %d, %v; want %d, %v", round, i, got, ok, w, wok)
+			}
+		}
+	}
+}

@@ -14,6 +14,11 @@ type sroute struct {
 	kind     Kind
 	source   Source // 0: none (an empty slot)
 	protocol uint8
+	// dirty, in an entry's first route only, says the entry's key is
+	// queued in state.order for the dataplane. It lives here, in what
+	// would be padding, so that an entry takes 32 bytes rather than 40;
+	// put and remove keep it in place.
+	dirty bool
 }
 
 // entry is everything about one key. It is a map value, not a pointer:
@@ -21,8 +26,9 @@ type sroute struct {
 type entry struct {
 	first sroute    // the first source's route, if any
 	more  *[]sroute // further sources' routes (two daemons announcing one key)
-	dirty bool      // queued in state.order for the dataplane
 }
+
+func (e *entry) dirty() bool { return e.first.dirty }
 
 func (e *entry) empty() bool { return e.first.source == 0 && e.more == nil }
 
@@ -60,6 +66,9 @@ func (e *entry) best(rank map[Source]int) *sroute {
 
 // put stores r in place of the same source's route, or adds it.
 func (e *entry) put(r sroute) {
+	dirty := e.first.dirty
+	defer func() { e.first.dirty = dirty }()
+	r.dirty = false
 	if old := e.find(r.source); old != nil {
 		*old = r
 		return
@@ -76,6 +85,8 @@ func (e *entry) put(r sroute) {
 
 // remove drops the source's route.
 func (e *entry) remove(src Source) {
+	dirty := e.first.dirty
+	defer func() { e.first.dirty = dirty }()
 	if e.first.source == src {
 		e.first = sroute{}
 		if e.more != nil {
@@ -199,7 +210,7 @@ func (s *state) set(rt Route, gen uint32, renew, replaying bool) {
 		}
 		s.orphans.Delete(pk)
 	}
-	e, had := s.entries.Get(pk)
+	e, had := s.entries.Ref(pk)
 	if !had || e.empty() {
 		s.routes++
 	}
@@ -218,12 +229,11 @@ func (s *state) set(rt Route, gen uint32, renew, replaying bool) {
 	case held: // marked when the replay completes
 	case same:
 		if renew && winner == rt.Source {
-			s.mark(&e, pk)
+			s.mark(e, pk)
 		}
 	case beforeSrc == 0 || beforeSrc == rt.Source || winner == rt.Source:
-		s.mark(&e, pk)
+		s.mark(e, pk)
 	}
-	s.entries.Set(pk, e)
 }
 
 // del withdraws a source's route.
@@ -246,27 +256,27 @@ func (s *state) del(src Source, pk Packed) bool {
 
 // store writes e back, or forgets the key once nothing refers to it.
 func (s *state) store(pk Packed, e entry) {
-	if e.empty() && !e.dirty {
+	if e.empty() && !e.dirty() {
 		s.entries.Delete(pk)
 		return
 	}
 	s.entries.Set(pk, e)
 }
 
-// mark queues the key for the dataplane; e is stored by the caller.
+// mark queues the key for the dataplane; e is the key's entry in the map,
+// or one the caller stores.
 func (s *state) mark(e *entry, pk Packed) {
-	if e.dirty {
+	if e.dirty() {
 		return
 	}
-	e.dirty = true
+	e.first.dirty = true
 	s.order.push(pk)
 }
 
 // markDirty queues a key that may not be in the map.
 func (s *state) markDirty(pk Packed) {
-	e, _ := s.entries.Get(pk)
-	s.mark(&e, pk)
-	s.entries.Set(pk, e)
+	e, _ := s.entries.Ref(pk)
+	s.mark(e, pk)
 }
 
 // sweep withdraws the source's routes the replay did not renew, in the
@@ -328,8 +338,8 @@ func (s *state) adopt(keys []Key) {
 
 func (s *state) markAll() {
 	for pk, e := range s.entries.All() {
-		if !e.empty() && !e.dirty {
-			e.dirty = true
+		if !e.empty() && !e.dirty() {
+			e.first.dirty = true
 			s.order.push(pk)
 			s.entries.Set(pk, e)
 		}
@@ -345,15 +355,17 @@ func (s *state) take(max int) []Change {
 	out := make([]Change, n)
 	routes := make([]Route, n) // one allocation for the batch's routes
 	s.order.pop(n, func(i int, pk Packed) {
-		e, _ := s.entries.Get(pk)
-		e.dirty = false
+		e, _ := s.entries.Ref(pk) // a dirty key is always there
+		e.first.dirty = false
 		k := pk.Key()
 		out[i].Key = k
 		if b := e.best(s.rank); b != nil {
 			routes[i] = b.route(k)
 			out[i].Route = &routes[i]
 		}
-		s.store(pk, e)
+		if e.empty() {
+			s.entries.Delete(pk)
+		}
 	})
 	return out
 }

@@ -138,7 +138,7 @@ func (p *Programmer) Check(ctx context.Context, wanted []rib.Route) (CheckResult
 // (source API), keyed as the rib keys them; it returns how many tables
 // VPP has.
 func (p *Programmer) walkOwned(ctx context.Context, each func(rib.Packed, []fib_types.FibPath) error) (int, error) {
-	conn, _, err := dial(ctx, p.cfg.Socket, p.cfg.ConnectTimeout, true)
+	conn, _, err := dial(ctx, p.cfg.Socket, p.cfg.ConnectTimeout)
 	if err != nil {
 		return 0, err
 	}

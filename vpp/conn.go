@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"go.fd.io/govpp/adapter"
 	"go.fd.io/govpp/adapter/socketclient"
 	"go.fd.io/govpp/api"
 	"go.fd.io/govpp/binapi/fib"
@@ -37,18 +36,12 @@ type Version struct {
 	PID                         uint32 // vpe_pid from control_ping: changes when VPP restarts
 }
 
-// dial connects to the API socket and checks that VPP speaks the messages
-// lcpfib needs. plain picks GoVPP's socketclient over lcpfib's sockClient.
-func dial(ctx context.Context, socket string, timeout time.Duration, plain bool) (*core.Connection, Version, error) {
-	var client adapter.VppAPI
-	if plain {
-		sc := socketclient.NewVppClient(socket)
-		sc.SetClientName("lcpfib")
-		sc.SetConnectTimeout(timeout)
-		client = sc
-	} else {
-		client = newSockClient(socket, "lcpfib-routes", timeout) // the programming connection
-	}
+// dial connects to the API socket through GoVPP's socketclient and checks
+// that VPP speaks the messages lcpfib needs.
+func dial(ctx context.Context, socket string, timeout time.Duration) (*core.Connection, Version, error) {
+	client := socketclient.NewVppClient(socket)
+	client.SetClientName("lcpfib")
+	client.SetConnectTimeout(timeout)
 	conn, err := core.Connect(client)
 	if err != nil {
 		return nil, Version{}, fmt.Errorf("connecting to VPP API socket %s: %w", socket, err)

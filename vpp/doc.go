@@ -1,5 +1,8 @@
-// Package vpp programs the desired state into VPP through its binary API
-// (GoVPP's socketclient).
+// Package vpp programs the desired state into VPP through its binary API,
+// with GoVPP's binapi types: interfaces, pings and dumps through GoVPP's
+// core and socketclient; the FIB read at connect and route programming
+// over a second connection, a directStream on lcpfib's own sockClient
+// (direct.go, sockclient.go), unless Config.PlainSocketClient.
 //
 // It owns the connection to VPP and everything VPP holds on lcpfib's behalf:
 // it pulls merged changes from the rib, translates Linux terms (table

@@ -1,11 +1,9 @@
 package vpp
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
-	"hash/fnv"
 	"slices"
 	"sync"
 	"time"
@@ -45,6 +43,31 @@ func (in *installed) put(k rib.Key, d uint64) {
 	in.mu.Unlock()
 }
 
+// update records that VPP holds d for k, and reports whether it held
+// something else (or nothing) before.
+func (in *installed) update(k rib.Key, d uint64) bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	v, had := in.m.Ref(k.Pack())
+	if had && *v == d {
+		return false
+	}
+	*v = d
+	return true
+}
+
+// remove forgets k and reports whether VPP held it.
+func (in *installed) remove(k rib.Key) bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	pk := k.Pack()
+	if _, had := in.m.Get(pk); !had {
+		return false
+	}
+	in.m.Delete(pk)
+	return true
+}
+
 func (in *installed) drop(k rib.Key) {
 	in.mu.Lock()
 	in.m.Delete(k.Pack())
@@ -59,37 +82,66 @@ func (in *installed) len() int {
 
 // digest is a digest of a path set in the form VPP dumps it: order does not
 // matter, nor do fields lcpfib never sets or VPP does not dump (a label's
-// is_uniform).
+// is_uniform). It is each path's FNV-1a hash, the hashes sorted and hashed
+// again when there are several; digests are compared within one process
+// only, never stored. It allocates nothing for up to 8 paths.
 func digest(paths []fib_types.FibPath) uint64 {
-	keys := make([][]byte, len(paths))
-	for i, p := range paths {
-		var b [1 + 4 + 16 + 4 + 1]byte
-		b[0] = byte(p.Type)
-		if p.Type == fib_types.FIB_API_PATH_TYPE_NORMAL {
-			binary.BigEndian.PutUint32(b[1:], uint32(p.Proto))
-			nh := p.Nh.Address.XXX_UnionData[:]
-			if p.Proto == fib_types.FIB_API_PATH_NH_PROTO_IP4 {
-				nh = nh[:4] // the rest of the union is not the address's
-			}
-			copy(b[5:21], nh)
-			binary.BigEndian.PutUint32(b[21:], p.SwIfIndex)
-			b[25] = max(p.Weight, 1)
-		}
-		keys[i] = b[:]
-		if p.NLabels > 0 { // unlabelled paths keep the digest they always had
-			keys[i] = append(keys[i], p.NLabels)
-		}
-		for _, l := range p.LabelStack[:min(int(p.NLabels), len(p.LabelStack))] {
-			keys[i] = binary.BigEndian.AppendUint32(keys[i], l.Label)
-			keys[i] = append(keys[i], l.TTL, l.Exp)
-		}
+	var buf [8]uint64
+	hs := buf[:0]
+	for i := range paths {
+		hs = append(hs, pathDigest(&paths[i]))
 	}
-	slices.SortFunc(keys, bytes.Compare)
-	h := fnv.New64a()
-	for _, k := range keys {
-		h.Write(k)
+	if len(hs) == 1 {
+		return hs[0]
 	}
-	return h.Sum64()
+	slices.Sort(hs)
+	h := uint64(fnvOffset)
+	for _, x := range hs {
+		var b [8]byte
+		binary.BigEndian.PutUint64(b[:], x)
+		h = fnv1a(h, b[:])
+	}
+	return h
+}
+
+// FNV-1a, 64 bits.
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+func fnv1a(h uint64, b []byte) uint64 {
+	for _, c := range b {
+		h ^= uint64(c)
+		h *= fnvPrime
+	}
+	return h
+}
+
+func pathDigest(p *fib_types.FibPath) uint64 {
+	var b [1 + 4 + 16 + 4 + 1]byte
+	b[0] = byte(p.Type)
+	if p.Type == fib_types.FIB_API_PATH_TYPE_NORMAL {
+		binary.BigEndian.PutUint32(b[1:], uint32(p.Proto))
+		nh := p.Nh.Address.XXX_UnionData[:]
+		if p.Proto == fib_types.FIB_API_PATH_NH_PROTO_IP4 {
+			nh = nh[:4] // the rest of the union is not the address's
+		}
+		copy(b[5:21], nh)
+		binary.BigEndian.PutUint32(b[21:], p.SwIfIndex)
+		b[25] = max(p.Weight, 1)
+	}
+	h := fnv1a(fnvOffset, b[:])
+	if p.NLabels > 0 {
+		h = fnv1a(h, []byte{p.NLabels})
+	}
+	for _, l := range p.LabelStack[:min(int(p.NLabels), len(p.LabelStack))] {
+		var lb [6]byte
+		binary.BigEndian.PutUint32(lb[:], l.Label)
+		lb[4], lb[5] = l.TTL, l.Exp
+		h = fnv1a(h, lb[:])
+	}
+	return h
 }
 
 // linuxTable maps a VPP table id back to the Linux table it stands for.
@@ -100,10 +152,20 @@ func linuxTable(vppID uint32) uint32 {
 	return vppID
 }
 
+// walkFunc calls each for every entry of one VPP table and address family:
+// WalkRoutes, or directStream.walkRoutes.
+type walkFunc func(table uint32, ip6 bool, timeout time.Duration, each func(Entry) error) error
+
 // loadInstalled dumps every VPP table and returns the entries lcpfib owns
 // (source API) keyed as the rib keys them, with their digests, and the
-// tables VPP has.
-func loadInstalled(ctx context.Context, conn api.Connection, timeout time.Duration) (*rib.Map[uint64], map[tableKey]bool, error) {
+// tables VPP has. The tables' routes are read through walk, nil for
+// WalkRoutes on conn.
+func loadInstalled(ctx context.Context, conn api.Connection, walk walkFunc, timeout time.Duration) (*rib.Map[uint64], map[tableKey]bool, error) {
+	if walk == nil {
+		walk = func(table uint32, ip6 bool, timeout time.Duration, each func(Entry) error) error {
+			return WalkRoutes(ctx, conn, table, ip6, timeout, each)
+		}
+	}
 	srcs, err := Sources(ctx, conn, timeout)
 	if err != nil {
 		return nil, nil, err
@@ -124,7 +186,7 @@ func loadInstalled(ctx context.Context, conn api.Connection, timeout time.Durati
 	}
 	out := &rib.Map[uint64]{}
 	for t := range tables {
-		err := WalkRoutes(ctx, conn, t.id, t.ip6, dumpTimeout(timeout), func(e Entry) error {
+		err := walk(t.id, t.ip6, dumpTimeout(timeout), func(e Entry) error {
 			if e.Source == apiSrc {
 				out.Set(rib.Key{Table: linuxTable(e.Table), Prefix: e.Prefix}.Pack(), digest(e.Paths))
 			}

@@ -14,7 +14,8 @@ import (
 	"github.com/lcpfib/lcpfib/rib"
 )
 
-// pipeline keeps up to a window of requests in flight on one GoVPP stream.
+// pipeline keeps up to a window of requests in flight on one api.Stream (a
+// directStream, or GoVPP's with Config.PlainSocketClient).
 // One goroutine sends, another receives; VPP answers a stream's requests in
 // order, so the n-th reply belongs to the n-th request.
 type pipeline struct {
@@ -39,13 +40,27 @@ type inflight struct {
 	handed time.Time
 }
 
-func newPipeline(ctx context.Context, conn *core.Connection, window int, maxRate *atomic.Int64, timeout time.Duration,
-	flying *atomic.Int64, onReply func(inflight, error)) (*pipeline, error) {
+// openStream opens the stream routes are programmed on: a GoVPP stream on
+// conn, or, with conn nil, a directStream of its own.
+func openStream(ctx context.Context, conn *core.Connection, socket string, connectTimeout, timeout time.Duration, window int) (api.Stream, error) {
+	if conn == nil {
+		s, err := dialDirect(ctx, socket, connectTimeout, timeout, window)
+		if err != nil {
+			return nil, fmt.Errorf("opening the programming connection: %w", err)
+		}
+		return s, nil
+	}
 	s, err := conn.NewStream(ctx,
 		core.WithRequestSize(window), core.WithReplySize(window+1), core.WithReplyTimeout(timeout))
 	if err != nil {
 		return nil, fmt.Errorf("opening API stream: %w", err)
 	}
+	return s, nil
+}
+
+// newPipeline starts a pipeline on s; it closes s if it fails.
+func newPipeline(ctx context.Context, s api.Stream, window int, maxRate *atomic.Int64,
+	flying *atomic.Int64, onReply func(inflight, error)) (*pipeline, error) {
 	// GoVPP v0.13.0 can fail the first reply of a fresh stream with
 	// "unknown message ID" when another goroutine is already receiving:
 	// finish one request/reply before pipelining.
@@ -66,12 +81,16 @@ func (pl *pipeline) send(ctx context.Context, f inflight) error {
 		return err
 	}
 	f.handed = pl.handed
-	select {
+	select { // without a select on ctx while the window has room: cheaper
 	case pl.pending <- f:
-		pl.flying.Add(1)
-	case <-ctx.Done():
-		return ctx.Err()
+	default:
+		select {
+		case pl.pending <- f:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
+	pl.flying.Add(1)
 	if err := pl.stream.SendMsg(f.req); err != nil {
 		return fmt.Errorf("sending %s for %s: %w", f.req.GetMessageName(), f.key, err)
 	}
@@ -82,10 +101,14 @@ func (pl *pipeline) send(ctx context.Context, f inflight) error {
 func (pl *pipeline) receive() error {
 	for {
 		var f inflight
-		select {
+		select { // as in send
 		case f = <-pl.pending:
-		case <-pl.ctx.Done():
-			return nil
+		default:
+			select {
+			case f = <-pl.pending:
+			case <-pl.ctx.Done():
+				return nil
+			}
 		}
 		if f.req == nil {
 			return nil // closed

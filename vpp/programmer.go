@@ -35,10 +35,11 @@ type Config struct {
 	// twice as long each time, up to RouteRetryMax. Defaults 1 s and 1 min.
 	RouteRetryMin time.Duration
 	RouteRetryMax time.Duration
-	// PlainSocketClient programs routes through GoVPP's socketclient,
-	// which makes a write(2) for every request, on the one connection to
-	// VPP, rather than on a second connection through lcpfib's client,
-	// which writes the requests queued meanwhile together (see sockClient).
+	// PlainSocketClient reads VPP's FIB and programs routes through
+	// GoVPP's core and socketclient, which makes a write(2) for every
+	// request, on the one connection to VPP, rather than through a
+	// directStream on a second connection, whose client writes the
+	// requests queued meanwhile together (see sockClient, directStream).
 	PlainSocketClient bool
 	// Results, when set, hears what became of every route the rib handed
 	// on: nil when VPP holds it (programmed now or already), or why not.
@@ -188,7 +189,7 @@ func (p *Programmer) Stats() Stats {
 func (p *Programmer) Run(ctx context.Context) error {
 	backoff := p.cfg.RetryMin
 	for {
-		conn, ver, err := dial(ctx, p.cfg.Socket, p.cfg.ConnectTimeout, true)
+		conn, ver, err := dial(ctx, p.cfg.Socket, p.cfg.ConnectTimeout)
 		if err == nil {
 			backoff = p.cfg.RetryMin
 			p.count.connects.Add(1)
@@ -225,15 +226,34 @@ func (p *Programmer) session(ctx context.Context, conn *core.Connection) error {
 	if err := p.ifs.Sync(ctx, conn); err != nil {
 		return fmt.Errorf("resolving interfaces: %w", err)
 	}
+	// Route programming gets a connection of its own, a directStream on
+	// sockClient, which writes pipelined requests together without GoVPP
+	// core's per-request machinery, and reads VPP's FIB first; the other
+	// dumps, pings and the rest stay on GoVPP's socketclient.
+	pconn := (*core.Connection)(nil)
+	if p.cfg.PlainSocketClient {
+		pconn = conn
+	}
+	s, err := openStream(ctx, pconn, p.cfg.Socket, p.cfg.ConnectTimeout, p.cfg.ReplyTimeout, p.cfg.Window)
+	if err != nil {
+		return err
+	}
+	var walk walkFunc
+	if ds, ok := s.(*directStream); ok {
+		walk = ds.walkRoutes
+	}
+
 	// Start from what VPP holds: unchanged routes cost no call, and what an
 	// earlier lcpfib programmed that no daemon renews is swept by the rib
 	// once the daemons have replayed.
 	t0 := time.Now()
-	owned, tables, err := loadInstalled(ctx, conn, p.cfg.ReplyTimeout)
+	owned, tables, err := loadInstalled(ctx, conn, walk, p.cfg.ReplyTimeout)
 	if err != nil {
+		s.Close()
 		return fmt.Errorf("reading VPP's FIB: %w", err)
 	}
 	if err := p.mpls.start(ctx, conn, p.cfg.ReplyTimeout, owned, p.log); err != nil {
+		s.Close()
 		return fmt.Errorf("reading VPP's MPLS FIB: %w", err)
 	}
 	inst := &installed{m: *owned}
@@ -246,22 +266,12 @@ func (p *Programmer) session(ctx context.Context, conn *core.Connection) error {
 	}
 	p.log.Info("read VPP's FIB", "owned_routes", owned.Len(), "tables", len(tables), "took", time.Since(t0))
 	if err := p.desired.Adopt(ctx, keys); err != nil {
+		s.Close()
 		return nil
 	}
 	p.desired.Resync()
 
-	// Route programming gets a connection of its own through sockClient,
-	// which writes pipelined requests together; dumps, pings and the rest
-	// stay on GoVPP's socketclient, which reads a long dump faster.
-	pconn := conn
-	if !p.cfg.PlainSocketClient {
-		var err error
-		if pconn, _, err = dial(ctx, p.cfg.Socket, p.cfg.ConnectTimeout, false); err != nil {
-			return fmt.Errorf("opening the programming connection: %w", err)
-		}
-		defer pconn.Disconnect()
-	}
-	pl, err := newPipeline(ctx, pconn, p.cfg.Window, &p.maxRate, p.cfg.ReplyTimeout, &p.count.inflight, p.reply)
+	pl, err := newPipeline(ctx, s, p.cfg.Window, &p.maxRate, &p.count.inflight, p.reply)
 	if err != nil {
 		return err
 	}
@@ -370,20 +380,19 @@ func (p *Programmer) send(ctx context.Context, pl *pipeline, inst *installed, ta
 			m = nil
 		}
 	}
-	have, isThere := inst.get(c.Key)
 	if c.Route == nil {
 		p.fails.succeeded(c.Key) // no longer wanted: nothing to retry
 	}
 	if m == nil { // delete
-		if !isThere {
+		if !inst.remove(c.Key) {
 			p.count.unchanged.Add(1)
 			return nil
 		}
-		inst.drop(c.Key)
 		return pl.send(ctx, inflight{req: routeDel(c.Key.Prefix, id), key: c.Key})
 	}
-	d := digest(m.Route.Paths)
-	if isThere && have == d {
+	// Recorded before the request goes: a failure to send it ends the
+	// session, and the next one reads VPP's FIB afresh.
+	if !inst.update(c.Key, digest(m.Route.Paths)) {
 		p.count.unchanged.Add(1)
 		p.result(c.Route, nil)
 		return nil
@@ -398,7 +407,6 @@ func (p *Programmer) send(ctx context.Context, pl *pipeline, inst *installed, ta
 	if err := p.prepareLabelled(ctx, pl, c.Key, m.Route.Paths); err != nil {
 		return err
 	}
-	inst.put(c.Key, d)
 	return pl.send(ctx, inflight{req: m, key: c.Key, route: c.Route})
 }
 

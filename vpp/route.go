@@ -65,6 +65,7 @@ func routeAdd(r *rib.Route, vppTable uint32, ifs Interfaces) (*ip.IPRouteAddDel,
 	case rib.Prohibit:
 		m.Route.Paths = []fib_types.FibPath{specialPath(fib_types.FIB_API_PATH_TYPE_ICMP_PROHIBIT, proto)}
 	case rib.Unicast:
+		m.Route.Paths = make([]fib_types.FibPath, 0, len(r.Paths))
 		var missing []uint32
 		for _, p := range r.Paths {
 			fp, ok := unicastPath(p, proto, ifs)

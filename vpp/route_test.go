@@ -128,3 +128,25 @@ func TestPrefixRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkRouteAdd builds the request and the digest of a route of one
+// and of two paths, as the programmer does for every route it sends.
+func BenchmarkRouteAdd(b *testing.B) {
+	ifs := ifmap{2: 1, 3: 2}
+	for _, n := range []int{1, 2} {
+		r := &rib.Route{Key: rib.Key{Table: 254, Prefix: netip.MustParsePrefix("192.0.2.0/24")}, Kind: rib.Unicast}
+		for i := range n {
+			r.Paths = append(r.Paths, rib.Path{Gateway: netip.AddrFrom4([4]byte{10, 0, byte(i), 2}), Ifindex: uint32(2 + i)})
+		}
+		b.Run(map[int]string{1: "1path", 2: "2paths"}[n], func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				m, err := routeAdd(r, 0, ifs)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_ = digest(m.Route.Paths)
+			}
+		})
+	}
+}

@@ -7,14 +7,13 @@ import (
 	"time"
 
 	"go.fd.io/govpp/binapi/memclnt"
-	"go.fd.io/govpp/core"
 
 	"github.com/lcpfib/lcpfib/rib"
 )
 
 // BenchmarkLoadInstalled reads back a FIB of 200,000 routes, as lcpfib
-// does at every connect, through each client, alternately; it reports
-// routes/s. (This is why dumps stay on GoVPP's socketclient.)
+// does at every connect, through GoVPP's socketclient and through a
+// directStream, alternately; it reports routes/s.
 func BenchmarkLoadInstalled(b *testing.B) {
 	const n = 200_000
 	f := newFixture(b, Config{})
@@ -27,19 +26,29 @@ func BenchmarkLoadInstalled(b *testing.B) {
 		b.Fatal(err)
 	}
 	waitFor(b, "the routes in VPP", func() bool { return f.prog.Stats().RoutesAdded == n })
-	for _, tc := range []struct {
-		name  string
-		plain bool
-	}{{"socketclient", true}, {"coalescing", false}, {"socketclient", true}, {"coalescing", false}} {
-		b.Run(tc.name, func(b *testing.B) {
-			conn, _, err := dial(ctx, f.sock, 5*time.Second, tc.plain)
-			if err != nil {
-				b.Fatal(err)
+	conn, _, err := dial(ctx, f.sock, 5*time.Second)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Disconnect()
+	for _, direct := range []bool{false, true, false, true} {
+		name := "socketclient"
+		if direct {
+			name = "direct"
+		}
+		b.Run(name, func(b *testing.B) {
+			var walk walkFunc
+			if direct {
+				ds, err := dialDirect(ctx, f.sock, 5*time.Second, 5*time.Second, 1024)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer ds.Close()
+				walk = ds.walkRoutes
 			}
-			defer conn.Disconnect()
 			b.ResetTimer()
 			for range b.N {
-				owned, _, err := loadInstalled(ctx, conn, 5*time.Second)
+				owned, _, err := loadInstalled(ctx, conn, walk, 5*time.Second)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -60,11 +69,7 @@ func TestSockClientDisconnectFromStuckVPP(t *testing.T) {
 	srv, stop := startSim(t, sock, 1000)
 	defer stop()
 	ctx := context.Background()
-	conn, _, err := dial(ctx, sock, 200*time.Millisecond, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := conn.NewStream(ctx, core.WithRequestSize(1024), core.WithReplySize(1024))
+	s, err := dialDirect(ctx, sock, 200*time.Millisecond, 5*time.Second, 1024)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +82,7 @@ func TestSockClientDisconnectFromStuckVPP(t *testing.T) {
 		}
 	}
 	done := make(chan struct{})
-	go func() { conn.Disconnect(); close(done) }()
+	go func() { s.Close(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(30 * time.Second): // a hang, not a slow disconnect

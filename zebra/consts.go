@@ -72,4 +72,5 @@ const (
 	sizeofNexthopGrp  = 8  // struct nexthop_grp
 	sizeofNlmsghdr    = 16 // struct nlmsghdr
 	sizeofRtviaFamily = 2  // struct rtvia, before the address
+	sizeofRtattr      = 4  // struct rtattr, before the payload
 )

@@ -2,6 +2,7 @@ package zebra
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"log/slog"
 	"sync"
@@ -59,7 +60,7 @@ type Notifier struct {
 	delay time.Duration
 
 	mu      sync.Mutex
-	pending map[rib.Key]notice
+	pending *rib.Map[notice]
 	wake    chan struct{}
 
 	sent, failed, dropped atomic.Uint64
@@ -79,7 +80,7 @@ func NewNotifier(s Sender, o NotifierOptions) *Notifier {
 	if o.Delay <= 0 {
 		o.Delay = 20 * time.Millisecond
 	}
-	return &Notifier{send: s, log: o.Logger, delay: o.Delay, pending: map[rib.Key]notice{}, wake: make(chan struct{}, 1)}
+	return &Notifier{send: s, log: o.Logger, delay: o.Delay, pending: &rib.Map[notice]{}, wake: make(chan struct{}, 1)}
 }
 
 // NotifierStats count notifications.
@@ -101,7 +102,7 @@ func (n *Notifier) Result(r *rib.Route, err error) {
 		return
 	}
 	n.mu.Lock()
-	n.pending[r.Key] = notice{kind: r.Kind, protocol: r.Protocol, failed: err != nil}
+	n.pending.Set(r.Key.Pack(), notice{kind: r.Kind, protocol: r.Protocol, failed: err != nil})
 	n.mu.Unlock()
 	select {
 	case n.wake <- struct{}{}:
@@ -111,6 +112,9 @@ func (n *Notifier) Result(r *rib.Route, err error) {
 
 // maxFrame keeps a frame well under FPM's 64 KiB limit.
 const maxFrame = 60000
+
+// maxNotification is the size of an IPv6 route's notification.
+const maxNotification = sizeofNlmsghdr + sizeofRtmsg + sizeofRtattr + 16
 
 // Run sends pending notifications until ctx is done.
 func (n *Notifier) Run(ctx context.Context) error {
@@ -127,13 +131,13 @@ func (n *Notifier) Run(ctx context.Context) error {
 		}
 		n.mu.Lock()
 		batch := n.pending
-		n.pending = make(map[rib.Key]notice, len(batch)/2)
+		n.pending = &rib.Map[notice]{}
 		n.mu.Unlock()
 		n.flush(ctx, batch)
 	}
 }
 
-func (n *Notifier) flush(ctx context.Context, batch map[rib.Key]notice) {
+func (n *Notifier) flush(ctx context.Context, batch *rib.Map[notice]) {
 	var frame []byte
 	var ok, bad uint64
 	write := func() bool {
@@ -156,19 +160,14 @@ func (n *Notifier) flush(ctx context.Context, batch map[rib.Key]notice) {
 		frame, ok, bad = frame[:0], 0, 0
 		return true
 	}
-	left := uint64(len(batch))
-	for k, nt := range batch {
-		msg, err := notification(k, nt)
-		if err != nil {
-			n.log.Error("encoding an install notification", "prefix", k.Prefix, "err", err)
-			left--
-			continue
-		}
-		if len(frame)+len(msg) > maxFrame-fpm.HeaderLen && !write() {
+	left := uint64(batch.Len())
+	for pk, nt := range batch.All() {
+		k := pk.Key()
+		if len(frame)+maxNotification > maxFrame-fpm.HeaderLen && !write() {
 			n.dropped.Add(left)
 			return
 		}
-		frame = append(frame, msg...)
+		frame = appendNotification(frame, k, nt)
 		left--
 		if nt.failed {
 			bad++
@@ -181,31 +180,38 @@ func (n *Notifier) flush(ctx context.Context, batch map[rib.Key]notice) {
 	}
 }
 
-// notification encodes one RTM_NEWROUTE notification as FRR's reader wants
-// it (rt_netlink.c, netlink_route_read_unicast_ctx; zebra_rib.c,
-// rib_process_dplane_notify): NLM_F_REQUEST, the route's type and
-// protocol (zebra matches the route entry by protocol), the VRF id in
-// rtm_table, RTA_DST, and the offload flag.
-func notification(k rib.Key, nt notice) ([]byte, error) {
-	rm := RouteMessage{
-		Family:    FamilyInet,
-		DstLength: uint8(k.Prefix.Bits()),
-		Table:     notifyTable,
-		Protocol:  nt.protocol,
-		Type:      routeType(nt.kind),
-		Flags:     RouteFlagOffload,
-	}
+// appendNotification appends one RTM_NEWROUTE notification as FRR's
+// reader wants it (rt_netlink.c, netlink_route_read_unicast_ctx;
+// zebra_rib.c, rib_process_dplane_notify): NLM_F_REQUEST, the route's type
+// and protocol (zebra matches the route entry by protocol), the VRF id in
+// rtm_table, RTA_DST, and the offload flag. It writes the bytes itself, as
+// a table load notifies a million routes: a netlink header, an rtmsg and
+// one attribute, all 4-byte aligned as they are.
+func appendNotification(b []byte, k rib.Key, nt notice) []byte {
+	family, alen := FamilyInet, 4
 	if k.Prefix.Addr().Is6() {
-		rm.Family = FamilyInet6
+		family, alen = FamilyInet6, 16
 	}
+	flags := RouteFlagOffload
 	if nt.failed {
-		rm.Flags = RouteFlagOffloadFailed
+		flags = RouteFlagOffloadFailed
 	}
-	rm.Attributes.Dst = k.Prefix.Addr()
-	return MarshalMessages([]Message{{
-		Header: netlink.Header{Type: TypeNewRoute, Flags: netlink.Request},
-		Route:  &rm,
-	}})
+	n := sizeofNlmsghdr + sizeofRtmsg + sizeofRtattr + alen
+	b = binary.NativeEndian.AppendUint32(b, uint32(n))               // nlmsg_len
+	b = binary.NativeEndian.AppendUint16(b, uint16(TypeNewRoute))    // nlmsg_type
+	b = binary.NativeEndian.AppendUint16(b, uint16(netlink.Request)) // nlmsg_flags
+	b = append(b, 0, 0, 0, 0, 0, 0, 0, 0)                            // nlmsg_seq, nlmsg_pid
+	b = append(b, family, uint8(k.Prefix.Bits()), 0, 0,              // family, dst_len, src_len, tos
+		notifyTable, nt.protocol, 0, routeType(nt.kind)) // table, protocol, scope, type
+	b = binary.NativeEndian.AppendUint32(b, flags)                     // rtm_flags
+	b = binary.NativeEndian.AppendUint16(b, uint16(sizeofRtattr+alen)) // rta_len
+	b = binary.NativeEndian.AppendUint16(b, rtaDst)                    // rta_type
+	if alen == 4 {
+		a := k.Prefix.Addr().As4()
+		return append(b, a[:]...)
+	}
+	a := k.Prefix.Addr().As16()
+	return append(b, a[:]...)
 }
 
 func routeType(k rib.Kind) uint8 {

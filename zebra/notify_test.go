@@ -15,10 +15,7 @@ import (
 
 func TestNotificationBytes(t *testing.T) {
 	k := rib.Key{Table: TableMain, Prefix: netip.MustParsePrefix("192.0.2.0/24")}
-	got, err := notification(k, notice{kind: rib.Unicast, protocol: 196})
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := appendNotification(nil, k, notice{kind: rib.Unicast, protocol: 196})
 	want := []byte{
 		36, 0, 0, 0, // nlmsg_len 36
 		24, 0, // nlmsg_type RTM_NEWROUTE
@@ -43,10 +40,7 @@ func TestNotificationBytes(t *testing.T) {
 
 	// Failed, IPv6, blackhole.
 	k6 := rib.Key{Table: TableMain, Prefix: netip.MustParsePrefix("2001:db8::/32")}
-	got, err = notification(k6, notice{kind: rib.Blackhole, protocol: 186, failed: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	got = appendNotification(got[:0], k6, notice{kind: rib.Blackhole, protocol: 186, failed: true})
 	ms, err := UnmarshalMessages(got)
 	if err != nil || len(ms) != 1 {
 		t.Fatalf("decode: %v %v", ms, err)

@@ -66,6 +66,7 @@ type options struct {
 	sample     time.Duration
 	verify     bool
 	cpuprofile string
+	lcpfibProf string
 	cmdline    string
 	bird       bool
 }
@@ -103,6 +104,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.verify, "verify", true, "dump VPP's FIB at the end and compare it with the table")
 	fs.BoolVar(&o.bird, "bird", false, "compare the FRR path with the BIRD path: the FRR load, then the same table from a real BIRD through the BGP bridge (other phases skipped; write it to another -out)")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of this process (sender and vppsim) here")
+	fs.StringVar(&o.lcpfibProf, "lcpfib-cpuprofile", "", "write a CPU profile of lcpfib's first 8 s of the load here (sets debug.pprof)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

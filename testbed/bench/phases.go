@@ -62,6 +62,10 @@ func (b *bench) end() (time.Time, string) {
 // every route.
 func (b *bench) load(ctx context.Context) (loadResult, error) {
 	var r loadResult
+	frames, err := encodeAll(b.tab1.Load())
+	if err != nil {
+		return r, err
+	}
 	seq := b.t.mark()
 	c, err := dialRetry(ctx, b.ns.Path(), b.addr(), 30*time.Second)
 	if err != nil {
@@ -71,13 +75,22 @@ func (b *bench) load(ctx context.Context) (loadResult, error) {
 	progress := b.progress(seq, 0)
 	c0 := b.cpu()
 	smp := startSampler(b.o.sample, progress)
-	ch := b.sendAsync(b.tab1.Load(), nil)
+	var prof <-chan error
+	if b.o.lcpfibProf != "" {
+		prof = b.profile(ctx, b.o.lcpfibProf, 8*time.Second)
+	}
+	ch := b.sendAsync(frames, nil)
 	err = b.waitFor(ctx, "loading the table", b.o.timeout, 20*time.Millisecond, func() (bool, string) {
 		n, _ := progress()
 		return n >= b.want, fmt.Sprintf("VPP took %d of %d routes", n, b.want)
 	})
 	r.Samples = smp.stop()
 	r.CPU = c0.to(b.cpu())
+	if prof != nil { // after the CPU times: the profile may outlast the load
+		if perr := <-prof; perr != nil {
+			b.logf("lcpfib's CPU profile: %v", perr)
+		}
+	}
 	if err != nil {
 		return r, err
 	}
@@ -285,6 +298,10 @@ func (b *bench) update(ctx context.Context) (updateResult, latencyResult, error)
 			return r, latencyResult{}, err
 		}
 	}
+	upd, err := encodeAll(b.tab2.Load())
+	if err != nil {
+		return r, latencyResult{}, err
+	}
 	b.fc.watch(ps)
 	r.Every = max(b.frms2/(len(ps)+1), 1)
 	seq := b.t.mark()
@@ -296,7 +313,7 @@ func (b *bench) update(ctx context.Context) (updateResult, latencyResult, error)
 	next := 0
 	fc := b.fc
 	first := time.Time{}
-	ch := b.sendAsync(b.tab2.Load(), func(i int) error {
+	ch := b.sendAsync(upd, func(i int) error {
 		if i == 0 {
 			// The connection's first byte is long gone: time this load
 			// from its own first frame.
@@ -311,7 +328,7 @@ func (b *bench) update(ctx context.Context) (updateResult, latencyResult, error)
 		}
 		return nil
 	})
-	err := b.waitFor(ctx, "updating the table", b.o.timeout, 20*time.Millisecond, func() (bool, string) {
+	err = b.waitFor(ctx, "updating the table", b.o.timeout, 20*time.Millisecond, func() (bool, string) {
 		n, _ := progress()
 		return n >= want, fmt.Sprintf("VPP took %d of %d route changes", n, want)
 	})
@@ -437,6 +454,10 @@ func (b *bench) restart(ctx context.Context) (restartResult, error) {
 	var r restartResult
 	r.Withdrawn = len(b.gone)
 	want := b.want - r.Withdrawn
+	replay, err := encodeAll(b.tab2w.Replay())
+	if err != nil {
+		return r, err
+	}
 	seq := b.t.mark()
 	c0 := b.cpu()
 	r.Kill = time.Now()
@@ -460,7 +481,7 @@ func (b *bench) restart(ctx context.Context) (restartResult, error) {
 	}
 	r.Connected = time.Now()
 	b.fc = newFeedConn(ctx, c, b.acct)
-	s, err := b.waitSent(ctx, b.sendAsync(b.tab2w.Replay(), nil), b.o.timeout)
+	s, err := b.waitSent(ctx, b.sendAsync(replay, nil), b.o.timeout)
 	if err != nil {
 		return r, err
 	}

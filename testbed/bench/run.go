@@ -155,6 +155,9 @@ func run(ctx context.Context, o *options, stdout io.Writer) (err error) {
 		Env:       o.env,
 		ConfigDir: b.dir,
 	}
+	if o.lcpfibProf != "" {
+		b.dcfg.Sets = append(b.dcfg.Sets, "debug.pprof="+pprofAddr)
+	}
 	if o.gctrace {
 		b.dcfg.Env = append(b.dcfg.Env, "GODEBUG=gctrace=1")
 	}
@@ -385,7 +388,7 @@ type sent struct {
 
 // sendAsync writes frames on the open connection from a thread of its
 // own, accounted as the sender's CPU time.
-func (b *bench) sendAsync(seq iter.Seq2[fulltable.Frame, error], between func(int) error) <-chan sent {
+func (b *bench) sendAsync(seq *encoded, between func(int) error) <-chan sent {
 	ch := make(chan sent, 1)
 	fc := b.fc
 	go b.acct.onThread(func() {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"math"
 	"net"
 	"net/netip"
 	"runtime"
@@ -138,24 +139,59 @@ func (fc *feedConn) close() {
 	<-fc.readDone
 }
 
-// sendAll writes every frame of seq, calling between(i) before frame i
-// (counting from 0) when between is not nil, and flushes. It returns the
-// number of frames and bytes written.
-func (fc *feedConn) sendAll(seq iter.Seq2[fulltable.Frame, error], between func(i int) error) (frames int, bytes int64, err error) {
+// encoded is a stream of frames encoded before it is sent, so that the
+// sender's time is spent writing, as zebra's is, not generating a table.
+type encoded struct {
+	b    []byte
+	ends []uint32 // where each frame ends in b
+}
+
+// encodeAll encodes every frame of seq.
+func encodeAll(seq iter.Seq2[fulltable.Frame, error]) (*encoded, error) {
+	e := &encoded{}
 	for f, err := range seq {
 		if err != nil {
+			return nil, err
+		}
+		if len(e.b)+len(f.Bytes) > math.MaxUint32 {
+			return nil, fmt.Errorf("more than 4 GiB of frames")
+		}
+		e.b = append(e.b, f.Bytes...)
+		e.ends = append(e.ends, uint32(len(e.b)))
+	}
+	return e, nil
+}
+
+// sendAll writes every frame of e, calling between(i) before frame i
+// (counting from 0) when between is not nil, and flushes. It returns the
+// number of frames and bytes written. Without between, the frames go out
+// in writeBuffer-sized writes straight from e.
+func (fc *feedConn) sendAll(e *encoded, between func(i int) error) (frames int, bytes int64, err error) {
+	if between == nil {
+		if err := fc.w.Flush(); err != nil {
+			return 0, 0, fmt.Errorf("writing: %w", err)
+		}
+		w := firstWriter{fc}
+		for b := e.b; len(b) > 0; {
+			n := min(len(b), writeBuffer)
+			if _, err := w.Write(b[:n]); err != nil {
+				return 0, bytes, fmt.Errorf("writing: %w", err)
+			}
+			b, bytes = b[n:], bytes+int64(n)
+		}
+		return len(e.ends), bytes, nil
+	}
+	start := uint32(0)
+	for i, end := range e.ends {
+		if err := between(i); err != nil {
 			return frames, bytes, err
 		}
-		if between != nil {
-			if err := between(frames); err != nil {
-				return frames, bytes, err
-			}
-		}
-		if _, err := fc.w.Write(f.Bytes); err != nil {
+		if _, err := fc.w.Write(e.b[start:end]); err != nil {
 			return frames, bytes, fmt.Errorf("writing frame %d: %w", frames, err)
 		}
 		frames++
-		bytes += int64(len(f.Bytes))
+		bytes += int64(end - start)
+		start = end
 	}
 	if err := fc.w.Flush(); err != nil {
 		return frames, bytes, fmt.Errorf("writing: %w", err)
