@@ -71,8 +71,11 @@ func (a *birdAudit) run() error {
 		return fmt.Errorf("%s: %w", strings.Join(a.birdc, " "), err)
 	}
 	// Only multipath routes are kept; the rest of a full table streams by.
+	start := time.Now()
 	hops := map[netip.Prefix]int{}
+	read := 0
 	serr := scanBirdRoutes(out, func(p netip.Prefix, r birdRoute) {
+		read++
 		if len(r.hops) > 1 {
 			hops[p] = max(hops[p], len(r.hops))
 		}
@@ -106,6 +109,8 @@ func (a *birdAudit) run() error {
 		}
 	}
 	a.cut.Store(int64(n))
+	a.log.Info("looked for multipath routes BGP cannot carry in BIRD's table", "routes_read", read,
+		"multipath", len(hops), "cut_short", n, "took", time.Since(start))
 	if n > 0 {
 		a.log.Warn("multipath routes from BIRD programmed with fewer next hops than BIRD has", "routes", n,
 			"list", "lcpfib check --bird")
