@@ -24,6 +24,7 @@ type birdAudit struct {
 	birdc   []string
 	table   uint32 // the first BIRD peer's table, as `check --bird`
 	rib     *rib.RIB
+	idle    func(context.Context) bool // the dataplane has caught up
 	log     *slog.Logger
 	running atomic.Bool
 	cut     atomic.Int64 // routes cut short at the last audit; -1: none run yet
@@ -36,8 +37,8 @@ const auditTimeout = 10 * time.Minute
 // maxAuditLogs bounds the lines one audit logs; the count covers all.
 const maxAuditLogs = 20
 
-func newBirdAudit(ctx context.Context, birdc []string, table uint32, r *rib.RIB, log *slog.Logger) *birdAudit {
-	a := &birdAudit{birdc: birdc, table: table, rib: r, log: log, ctx: ctx}
+func newBirdAudit(ctx context.Context, birdc []string, table uint32, r *rib.RIB, idle func(context.Context) bool, log *slog.Logger) *birdAudit {
+	a := &birdAudit{birdc: birdc, table: table, rib: r, idle: idle, log: log, ctx: ctx}
 	a.cut.Store(-1)
 	return a
 }
@@ -59,6 +60,15 @@ func (a *birdAudit) transferred(netip.Addr) {
 func (a *birdAudit) run() error {
 	ctx, cancel := context.WithTimeout(a.ctx, auditTimeout)
 	defer cancel()
+	// Not while a table load is programmed: BIRD printing its table and
+	// the scan would slow it down. The audit can wait.
+	for !a.idle(ctx) {
+		select {
+		case <-time.After(time.Second):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	args := append(slices.Clone(a.birdc[1:]), "show", "route")
 	cmd := exec.CommandContext(ctx, a.birdc[0], args...)
 	var stderr strings.Builder

@@ -70,7 +70,11 @@ func newDaemon(ctx context.Context, cfg *Config, log *slog.Logger) (*daemon, fun
 		o := cfg.BIRD.options(cfg.Netns, log.With("component", "bird"))
 		if cfg.BIRD.Birdc != "" {
 			table := cmp.Or(o.Peers[0].Table, 254)
-			d.audit = newBirdAudit(ctx, strings.Fields(cfg.BIRD.Birdc), table, d.rib, log.With("component", "bird"))
+			idle := func(ctx context.Context) bool {
+				s, err := d.progressSample(ctx)
+				return err == nil && s.pending == 0 && s.inflight == 0
+			}
+			d.audit = newBirdAudit(ctx, strings.Fields(cfg.BIRD.Birdc), table, d.rib, idle, log.With("component", "bird"))
 			o.Transferred = d.audit.transferred
 		}
 		d.bird = bird.New(d.rib, o)
