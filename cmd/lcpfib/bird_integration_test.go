@@ -225,7 +225,7 @@ func TestIntegrationBIRD(t *testing.T) {
 	cli([]string{"check", "--bird", "--birdc", "birdc -s " + b.Socket(), "--socket", ctl}, &out, &errs)
 	t.Logf("check --bird:\n%s", out.String())
 	// The same route, found and logged by lcpfib itself after the transfer.
-	for deadline := time.Now().Add(20 * time.Second); e.d.audit.cut.Load() != 1; time.Sleep(50 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); e.d.audit.cut.Load() != 1; time.Sleep(50 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("bird.birdc audit: %d multipath routes cut, want 1", e.d.audit.cut.Load())
 		}

@@ -34,6 +34,10 @@ type birdAudit struct {
 // auditTimeout bounds one audit (birdc printing a full table included).
 const auditTimeout = 10 * time.Minute
 
+// auditQuiet is how long the dataplane must have had nothing to do
+// before an audit reads BIRD's table.
+const auditQuiet = 5 * time.Second
+
 // maxAuditLogs bounds the lines one audit logs; the count covers all.
 const maxAuditLogs = 20
 
@@ -61,12 +65,19 @@ func (a *birdAudit) run() error {
 	ctx, cancel := context.WithTimeout(a.ctx, auditTimeout)
 	defer cancel()
 	// Not while a table load is programmed: BIRD printing its table and
-	// the scan would slow it down. The audit can wait.
-	for !a.idle(ctx) {
+	// the scan would slow it down. The audit can wait until the
+	// dataplane has been idle for auditQuiet (one idle sample can fall
+	// between two batches of a load).
+	for quiet := 0; quiet < int(auditQuiet/time.Second); {
 		select {
 		case <-time.After(time.Second):
 		case <-ctx.Done():
 			return ctx.Err()
+		}
+		if a.idle(ctx) {
+			quiet++
+		} else {
+			quiet = 0
 		}
 	}
 	args := append(slices.Clone(a.birdc[1:]), "show", "route")
