@@ -11,6 +11,7 @@ import (
 	"go.fd.io/govpp/binapi/fib_types"
 	"go.fd.io/govpp/binapi/ip"
 	"go.fd.io/govpp/binapi/ip_types"
+	"go.fd.io/govpp/binapi/mpls"
 
 	"github.com/lcpfib/lcpfib/rib"
 )
@@ -35,10 +36,12 @@ type Difference struct {
 
 // CheckResult is what Check found.
 type CheckResult struct {
-	Wanted      int // IP routes wanted in programmed tables
-	InVPP       int // IP entries VPP holds with lcpfib's source (API)
-	Tables      int // VPP IP tables dumped
-	LSPs        int // wanted LSPs, not compared (mpls_route_dump shows no source)
+	Wanted      int  // IP routes wanted in programmed tables
+	InVPP       int  // IP entries VPP holds with lcpfib's source (API)
+	Tables      int  // VPP IP tables dumped
+	LSPs        int  // wanted LSPs
+	LSPsInVPP   int  // LSPs lcpfib owns in VPP's MPLS FIB (see Ownership in mpls.go)
+	MPLS        bool // LSPs were compared; false: VPP lacks the MPLS API
 	Differences []Difference
 }
 
@@ -58,10 +61,11 @@ func (p *Programmer) Check(ctx context.Context, wanted []rib.Route) (CheckResult
 	wants := make(map[rib.Packed]want, len(wanted))
 	unprogrammable := map[rib.Packed]error{} // routeAdd's error: unresolved, or not programmable
 	vppTable := func(r *rib.Route) uint32 { id, _ := TableID(r.Key.Table); return id }
+	var lsps []int // indices in wanted
 	for i := range wanted {
 		r := &wanted[i]
 		if r.Key.IsLSP() {
-			res.LSPs++
+			lsps = append(lsps, i)
 			continue
 		}
 		id, ok := TableID(r.Key.Table)
@@ -130,8 +134,109 @@ func (p *Programmer) Check(ctx context.Context, wanted []rib.Route) (CheckResult
 		r := &wanted[w.i]
 		res.Differences = append(res.Differences, explain(Difference{Key: r.Key}, r, pk))
 	}
+	if err := p.checkLSPs(ctx, wanted, lsps, failed, &res); err != nil {
+		return res, err
+	}
 	slices.SortFunc(res.Differences, func(a, b Difference) int { return rib.CompareKeys(a.Key, b.Key) })
 	return res, nil
+}
+
+// checkLSPs compares the LSPs lcpfib owns in VPP's MPLS FIB (the label
+// pairs of lcpfib's shape, see Ownership in mpls.go) with the wanted LSPs
+// (wanted[i] for i in idx), the way the programmer would write them.
+func (p *Programmer) checkLSPs(ctx context.Context, wanted []rib.Route, idx []int, failed map[rib.Key]string, res *CheckResult) error {
+	conn, _, err := dial(ctx, p.cfg.Socket, p.cfg.ConnectTimeout)
+	if err != nil {
+		return err
+	}
+	defer conn.Disconnect()
+	ch, err := conn.NewAPIChannel()
+	if err != nil {
+		return fmt.Errorf("opening API channel: %w", err)
+	}
+	err = ch.CheckCompatiblity(mplsMessages...)
+	ch.Close()
+	var ce *api.CompatibilityError
+	switch {
+	case errors.As(err, &ce):
+		res.LSPs = len(idx) // not compared
+		return nil
+	case err != nil:
+		return fmt.Errorf("checking MPLS API compatibility: %w", err)
+	}
+	res.MPLS, res.LSPs = true, len(idx)
+	type held struct {
+		d     uint64
+		paths []fib_types.FibPath
+	}
+	have := map[rib.Key]held{}
+	var ids []uint32
+	err = Dump(ctx, conn, &mpls.MplsTableDump{}, p.cfg.ReplyTimeout, func(m api.Message) error {
+		if d, ok := m.(*mpls.MplsTableDetails); ok {
+			ids = append(ids, d.MtTable.MtTableID)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		var routes []mpls.MplsRoute
+		err := Dump(ctx, conn, &mpls.MplsRouteDump{Table: mpls.MplsTable{MtTableID: id}}, dumpTimeout(p.cfg.ReplyTimeout), func(m api.Message) error {
+			if d, ok := m.(*mpls.MplsRouteDetails); ok {
+				routes = append(routes, d.MrRoute)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		owned := ownedLSPs(routes)
+		for _, r := range routes {
+			if d, ok := owned[r.MrLabel]; ok && r.MrEos != 0 {
+				have[rib.LSPKey(linuxTable(id), r.MrLabel)] = held{d: d, paths: r.MrPaths}
+			}
+		}
+	}
+	res.LSPsInVPP = len(have)
+	for _, i := range idx {
+		r := &wanted[i]
+		id, ok := TableID(r.Key.Table)
+		if !ok {
+			continue
+		}
+		h, there := have[r.Key]
+		delete(have, r.Key)
+		df := Difference{Key: r.Key}
+		if there {
+			df.Have = FormatPaths(h.paths)
+		}
+		adds, err := lspAdd(r, id, p.ifs)
+		var ue *UnresolvedError
+		switch {
+		case errors.As(err, &ue):
+			df.Cause, df.Err = DiffUnresolved, ue.Error()
+		case err != nil:
+			df.Cause, df.Err = DiffFailed, err.Error()
+		case there && h.d == lspDigest(digest(adds[1].MrRoute.MrPaths), adds[1].MrRoute.MrEosProto):
+			continue
+		default:
+			df.Want = FormatPaths(adds[1].MrRoute.MrPaths)
+			switch {
+			case failed[r.Key] != "":
+				df.Cause, df.Err = DiffFailed, failed[r.Key]
+			case !there:
+				df.Cause = DiffMissing
+			default:
+				df.Cause = DiffPaths
+			}
+		}
+		res.Differences = append(res.Differences, df)
+	}
+	for k, h := range have {
+		res.Differences = append(res.Differences, Difference{Key: k, Cause: DiffExtra, Have: FormatPaths(h.paths)})
+	}
+	return nil
 }
 
 // walkOwned dials VPP and calls each for every IP entry lcpfib owns

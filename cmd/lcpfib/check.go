@@ -35,7 +35,9 @@ type checkView struct {
 	Wanted      int        `json:"wanted"`
 	InVPP       int        `json:"in_vpp"`
 	Tables      int        `json:"tables"`
-	LSPs        int        `json:"lsps_not_compared"`
+	LSPs        int        `json:"lsps"`                   // wanted LSPs
+	LSPsInVPP   int        `json:"lsps_in_vpp"`            // LSPs owned by lcpfib in VPP's MPLS FIB
+	MPLS        bool       `json:"lsps_compared"`          // false: VPP lacks the MPLS API
 	Zebra       *int       `json:"zebra_routes,omitempty"` // with --zebra: zebra's selected routes compared
 	Differences []diffView `json:"differences"`
 }
@@ -68,10 +70,15 @@ func (d *daemon) check(ctx context.Context, args map[string]string) (checkView, 
 	if err != nil {
 		return v, fmt.Errorf("reading VPP's FIB: %w", err)
 	}
-	v.Wanted, v.InVPP, v.Tables, v.LSPs = res.Wanted, res.InVPP, res.Tables, res.LSPs
+	v.Wanted, v.InVPP, v.Tables = res.Wanted, res.InVPP, res.Tables
+	v.LSPs, v.LSPsInVPP, v.MPLS = res.LSPs, res.LSPsInVPP, res.MPLS
 	v.Differences = []diffView{}
 	for _, df := range res.Differences {
-		v.Differences = append(v.Differences, diffView{Table: df.Key.Table, Prefix: df.Key.Prefix.String(), Cause: df.Cause, Want: df.Want, Have: df.Have, Err: df.Err})
+		prefix := df.Key.Prefix.String()
+		if df.Key.IsLSP() {
+			prefix = fmt.Sprintf("label %d", df.Key.Label)
+		}
+		v.Differences = append(v.Differences, diffView{Table: df.Key.Table, Prefix: prefix, Cause: df.Cause, Want: df.Want, Have: df.Have, Err: df.Err})
 	}
 	return v, nil
 }
@@ -119,8 +126,11 @@ func printCheck(w io.Writer, v checkView) error {
 	if v.Zebra != nil {
 		summary += fmt.Sprintf(", %d selected by zebra in the main table", *v.Zebra)
 	}
-	if v.LSPs > 0 {
-		summary += fmt.Sprintf(", %d LSPs not compared", v.LSPs)
+	switch {
+	case v.MPLS && (v.LSPs > 0 || v.LSPsInVPP > 0):
+		summary += fmt.Sprintf("; %d LSPs wanted, %d owned by lcpfib in VPP", v.LSPs, v.LSPsInVPP)
+	case !v.MPLS && v.LSPs > 0:
+		summary += fmt.Sprintf("; %d LSPs not compared (VPP lacks the MPLS API)", v.LSPs)
 	}
 	if len(v.Differences) == 0 {
 		_, err := fmt.Fprintf(w, "in sync: %s\n", summary)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -101,6 +102,35 @@ func TestIntegrationZebraMPLS(t *testing.T) {
 			e.replayMPLS(2)
 			want = slices.DeleteFunc(want, func(s string) bool { return strings.HasPrefix(s, "mpls 101 ") })
 			e.waitMPLS("after no mpls lsp 101", want)
+
+			// check compares the LSPs too: in sync, then LSP 100's EOS
+			// entry removed behind lcpfib's back is reported missing.
+			check := func() (int, checkView) {
+				var o, er strings.Builder
+				code := cli([]string{"check", "--json", "--socket", e.cfg.Control.Socket}, &o, &er)
+				var v checkView
+				if err := json.Unmarshal([]byte(o.String()), &v); err != nil {
+					t.Fatalf("check --json: exit %d, %v\n%s%s", code, err, o.String(), er.String())
+				}
+				return code, v
+			}
+			if code, v := check(); code != exitInSync || !v.MPLS || v.LSPs != 2 || v.LSPsInVPP != 2 {
+				t.Fatalf("check: exit %d, %+v", code, v)
+			}
+			ch, err := e.conn.NewAPIChannel()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ch.Close()
+			del := &mpls.MplsRouteAddDel{MrRoute: mpls.MplsRoute{MrLabel: 100, MrEos: 1}}
+			if err := ch.SendRequest(del).ReceiveReply(&mpls.MplsRouteAddDelReply{}); err != nil {
+				t.Fatal(err)
+			}
+			code, v := check()
+			if code != exitDiffer || v.LSPsInVPP != 1 || len(v.Differences) != 1 || v.Differences[0].Prefix != "label 100" ||
+				v.Differences[0].Cause != vpp.DiffMissing || !strings.Contains(v.Differences[0].Want, "labels 200") {
+				t.Fatalf("check after LSP 100 lost its EOS entry: exit %d, %+v", code, v)
+			}
 		})
 	}
 }
