@@ -43,12 +43,10 @@ type RIB struct {
 	log    *slog.Logger
 	in     chan Update
 	next   chan nextReq
-	snap   chan chan []Route
 	resync chan struct{}
 	adopt  chan []Key
 	retry  chan []Key
-	stats  chan chan Stats
-	query  chan func(*state) // read-only inspections (show.go), run on the owning goroutine
+	query  chan func(*state) // read-only inspections (inspect), run on the owning goroutine
 }
 
 // Stats describe the desired state.
@@ -95,11 +93,9 @@ func New(o Options) *RIB {
 		log:    o.Logger,
 		in:     make(chan Update, o.InputQueue),
 		next:   make(chan nextReq),
-		snap:   make(chan chan []Route),
 		resync: make(chan struct{}, 1),
 		adopt:  make(chan []Key),
 		retry:  make(chan []Key),
-		stats:  make(chan chan Stats),
 		query:  make(chan func(*state)),
 	}
 }
@@ -130,7 +126,7 @@ func (r *RIB) Retry(ctx context.Context, keys []Key) error {
 }
 
 // Stats returns the desired state's counters.
-func (r *RIB) Stats(ctx context.Context) (Stats, error) { return ask(ctx, r.stats) }
+func (r *RIB) Stats(ctx context.Context) (Stats, error) { return inspect(ctx, r, (*state).statsNow) }
 
 // Apply hands an Update to the RIB. It blocks only while the input queue is
 // full, which the RIB drains without ever waiting for the dataplane.
@@ -209,25 +205,7 @@ func (r *RIB) RoutesByNexthop(ctx context.Context, src Source, ids []uint32) ([]
 }
 
 // Routes returns a copy of the desired state: the winning route of every key.
-func (r *RIB) Routes(ctx context.Context) ([]Route, error) { return ask(ctx, r.snap) }
-
-// ask sends a reply channel to the RIB goroutine on ch and waits for the
-// answer.
-func ask[T any](ctx context.Context, ch chan chan T) (T, error) {
-	reply := make(chan T, 1)
-	var zero T
-	select {
-	case ch <- reply:
-	case <-ctx.Done():
-		return zero, ctx.Err()
-	}
-	select {
-	case v := <-reply:
-		return v, nil
-	case <-ctx.Done():
-		return zero, ctx.Err()
-	}
-}
+func (r *RIB) Routes(ctx context.Context) ([]Route, error) { return inspect(ctx, r, (*state).snapshot) }
 
 func (r *RIB) apply(s *state, u Update) {
 	if u.query != nil {
@@ -275,8 +253,6 @@ func (r *RIB) Run(ctx context.Context) error {
 			}
 		case req := <-r.next:
 			parked = &req
-		case ch := <-r.snap:
-			ch <- s.snapshot()
 		case <-r.resync:
 			s.markAll()
 		case keys := <-r.adopt:
@@ -286,8 +262,6 @@ func (r *RIB) Run(ctx context.Context) error {
 			for _, k := range keys {
 				s.markDirty(k.Pack())
 			}
-		case ch := <-r.stats:
-			ch <- s.statsNow()
 		case q := <-r.query:
 			q(s)
 		case <-ctx.Done():
