@@ -116,16 +116,25 @@ func (t *table) remove(pk rib.Packed, r ref) bool {
 	}
 	n := len(ps)
 	ps = slices.DeleteFunc(ps, func(p bpath) bool { return p.ref() == r })
-	switch len(ps) {
-	case n:
+	if len(ps) == n {
 		return false
+	}
+	t.setMany(pk, ps)
+	return true
+}
+
+// setMany stores what is left of a key's several paths: none, one (back
+// to the map of values) or several.
+func (t *table) setMany(pk rib.Packed, ps []bpath) {
+	switch len(ps) {
+	case 0:
+		delete(t.many, pk)
 	case 1:
 		delete(t.many, pk)
 		t.one.Set(pk, ps[0])
 	default:
 		t.many[pk] = ps
 	}
-	return true
 }
 
 // drop removes the paths for which gone returns true and returns the keys
@@ -148,16 +157,7 @@ func (t *table) drop(gone func(pk rib.Packed, p bpath) bool) []rib.Packed {
 		if !ok {
 			continue
 		}
-		ps = slices.DeleteFunc(ps, func(p bpath) bool { return gone(pk, p) })
-		switch len(ps) {
-		case 0:
-			delete(t.many, pk)
-		case 1:
-			delete(t.many, pk)
-			t.one.Set(pk, ps[0])
-		default:
-			t.many[pk] = ps
-		}
+		t.setMany(pk, slices.DeleteFunc(ps, func(p bpath) bool { return gone(pk, p) }))
 	}
 	return changed
 }
