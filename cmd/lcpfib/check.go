@@ -74,11 +74,11 @@ func (d *daemon) check(ctx context.Context, args map[string]string) (checkView, 
 	v.LSPs, v.LSPsInVPP, v.MPLS = res.LSPs, res.LSPsInVPP, res.MPLS
 	v.Differences = []diffView{}
 	for _, df := range res.Differences {
-		prefix := df.Key.Prefix.String()
-		if df.Key.IsLSP() {
-			prefix = fmt.Sprintf("label %d", df.Key.Label)
+		var prefix string
+		if !df.Key.IsLSP() {
+			prefix = df.Key.Prefix.String()
 		}
-		v.Differences = append(v.Differences, diffView{Table: df.Key.Table, Prefix: prefix, Cause: df.Cause, Want: df.Want, Have: df.Have, Err: df.Err})
+		v.Differences = append(v.Differences, diffView{Table: df.Key.Table, Prefix: routeName(prefix, df.Key.Label), Cause: df.Cause, Want: df.Want, Have: df.Have, Err: df.Err})
 	}
 	return v, nil
 }

@@ -215,14 +215,20 @@ func (d *daemon) routeView(r rib.Route, failure string) routeView {
 	return v
 }
 
+// routeName is how the views name a route: its prefix, or "label N" for
+// an LSP (which has no prefix).
+func routeName(prefix string, label uint32) string {
+	if prefix == "" {
+		return fmt.Sprintf("label %d", label)
+	}
+	return prefix
+}
+
 func printRoutes(w io.Writer, v routesView) error {
 	tw := table(w)
 	fmt.Fprintln(tw, "TABLE\tPREFIX\tKIND\tSOURCE\tPROTO\tPATHS")
 	for _, r := range v.Routes {
-		what := r.Prefix
-		if what == "" {
-			what = fmt.Sprintf("label %d", r.Label)
-		}
+		what := routeName(r.Prefix, r.Label)
 		paths := make([]string, len(r.Paths))
 		for i, p := range r.Paths {
 			paths[i] = p.String()
@@ -542,10 +548,7 @@ func printVPP(w io.Writer, v vppView) error {
 	tw := table(w)
 	fmt.Fprintln(tw, "TABLE\tROUTE\tATTEMPTS\tSINCE\tNEXT TRY\tVPP's ERROR")
 	for _, f := range v.Failures {
-		what := f.Prefix
-		if what == "" {
-			what = fmt.Sprintf("label %d", f.Label)
-		}
+		what := routeName(f.Prefix, f.Label)
 		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\n", f.Table, what, f.Attempts, f.Since.Format(time.RFC3339), f.Next.Format(time.RFC3339), f.Err)
 	}
 	return tw.Flush()
