@@ -12,6 +12,7 @@ import (
 	"go.fd.io/govpp/binapi/ip"
 	"go.fd.io/govpp/binapi/ip_types"
 	"go.fd.io/govpp/binapi/mpls"
+	"go.fd.io/govpp/core"
 
 	"github.com/lcpfib/lcpfib/rib"
 )
@@ -111,7 +112,12 @@ func (p *Programmer) Check(ctx context.Context, wanted []rib.Route) (CheckResult
 		}
 		return d
 	}
-	tables, err := p.walkOwned(ctx, func(pk rib.Packed, paths []fib_types.FibPath) error {
+	conn, _, err := dial(ctx, p.cfg.Socket, p.cfg.ConnectTimeout)
+	if err != nil {
+		return res, err
+	}
+	defer conn.Disconnect()
+	tables, err := p.walkOwned(ctx, conn, func(pk rib.Packed, paths []fib_types.FibPath) error {
 		res.InVPP++
 		w, ok := wants[pk]
 		if !ok {
@@ -134,7 +140,7 @@ func (p *Programmer) Check(ctx context.Context, wanted []rib.Route) (CheckResult
 		r := &wanted[w.i]
 		res.Differences = append(res.Differences, explain(Difference{Key: r.Key}, r, pk))
 	}
-	if err := p.checkLSPs(ctx, wanted, lsps, failed, &res); err != nil {
+	if err := p.checkLSPs(ctx, conn, wanted, lsps, failed, &res); err != nil {
 		return res, err
 	}
 	slices.SortFunc(res.Differences, func(a, b Difference) int { return rib.CompareKeys(a.Key, b.Key) })
@@ -144,59 +150,28 @@ func (p *Programmer) Check(ctx context.Context, wanted []rib.Route) (CheckResult
 // checkLSPs compares the LSPs lcpfib owns in VPP's MPLS FIB (the label
 // pairs of lcpfib's shape, see Ownership in mpls.go) with the wanted LSPs
 // (wanted[i] for i in idx), the way the programmer would write them.
-func (p *Programmer) checkLSPs(ctx context.Context, wanted []rib.Route, idx []int, failed map[rib.Key]string, res *CheckResult) error {
-	conn, _, err := dial(ctx, p.cfg.Socket, p.cfg.ConnectTimeout)
-	if err != nil {
-		return err
+func (p *Programmer) checkLSPs(ctx context.Context, conn *core.Connection, wanted []rib.Route, idx []int, failed map[rib.Key]string, res *CheckResult) error {
+	res.LSPs = len(idx)
+	missing, err := lacksMPLS(conn)
+	if err != nil || len(missing) > 0 {
+		return err // no MPLS: counted, not compared
 	}
-	defer conn.Disconnect()
-	ch, err := conn.NewAPIChannel()
-	if err != nil {
-		return fmt.Errorf("opening API channel: %w", err)
-	}
-	err = ch.CheckCompatiblity(mplsMessages...)
-	ch.Close()
-	var ce *api.CompatibilityError
-	switch {
-	case errors.As(err, &ce):
-		res.LSPs = len(idx) // not compared
-		return nil
-	case err != nil:
-		return fmt.Errorf("checking MPLS API compatibility: %w", err)
-	}
-	res.MPLS, res.LSPs = true, len(idx)
+	res.MPLS = true
 	type held struct {
 		d     uint64
 		paths []fib_types.FibPath
 	}
 	have := map[rib.Key]held{}
-	var ids []uint32
-	err = Dump(ctx, conn, &mpls.MplsTableDump{}, p.cfg.ReplyTimeout, func(m api.Message) error {
-		if d, ok := m.(*mpls.MplsTableDetails); ok {
-			ids = append(ids, d.MtTable.MtTableID)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for _, id := range ids {
-		var routes []mpls.MplsRoute
-		err := Dump(ctx, conn, &mpls.MplsRouteDump{Table: mpls.MplsTable{MtTableID: id}}, dumpTimeout(p.cfg.ReplyTimeout), func(m api.Message) error {
-			if d, ok := m.(*mpls.MplsRouteDetails); ok {
-				routes = append(routes, d.MrRoute)
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
+	err = walkMPLS(ctx, conn, p.cfg.ReplyTimeout, dumpTimeout(p.cfg.ReplyTimeout), func(id uint32, routes []mpls.MplsRoute) {
 		owned := ownedLSPs(routes)
 		for _, r := range routes {
 			if d, ok := owned[r.MrLabel]; ok && r.MrEos != 0 {
 				have[rib.LSPKey(linuxTable(id), r.MrLabel)] = held{d: d, paths: r.MrPaths}
 			}
 		}
+	})
+	if err != nil {
+		return err
 	}
 	res.LSPsInVPP = len(have)
 	for _, i := range idx {
@@ -239,15 +214,9 @@ func (p *Programmer) checkLSPs(ctx context.Context, wanted []rib.Route, idx []in
 	return nil
 }
 
-// walkOwned dials VPP and calls each for every IP entry lcpfib owns
-// (source API), keyed as the rib keys them; it returns how many tables
-// VPP has.
-func (p *Programmer) walkOwned(ctx context.Context, each func(rib.Packed, []fib_types.FibPath) error) (int, error) {
-	conn, _, err := dial(ctx, p.cfg.Socket, p.cfg.ConnectTimeout)
-	if err != nil {
-		return 0, err
-	}
-	defer conn.Disconnect()
+// walkOwned calls each for every IP entry lcpfib owns in VPP (source API),
+// keyed as the rib keys them; it returns how many tables VPP has.
+func (p *Programmer) walkOwned(ctx context.Context, conn api.Connection, each func(rib.Packed, []fib_types.FibPath) error) (int, error) {
 	srcs, err := Sources(ctx, conn, p.cfg.ReplyTimeout)
 	if err != nil {
 		return 0, err
@@ -289,8 +258,13 @@ func (p *Programmer) walkOwned(ctx context.Context, each func(rib.Packed, []fib_
 // the dump runs may be sent once more, which is harmless. It returns how
 // many entries the record had wrong.
 func (p *Programmer) Reread(ctx context.Context) (int, error) {
+	conn, _, err := dial(ctx, p.cfg.Socket, p.cfg.ConnectTimeout)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Disconnect()
 	have := map[rib.Packed]uint64{}
-	_, err := p.walkOwned(ctx, func(pk rib.Packed, paths []fib_types.FibPath) error {
+	_, err = p.walkOwned(ctx, conn, func(pk rib.Packed, paths []fib_types.FibPath) error {
 		have[pk] = digest(paths)
 		return nil
 	})

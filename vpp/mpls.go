@@ -133,18 +133,12 @@ func (s *mplsState) start(ctx context.Context, conn *core.Connection, timeout ti
 		s.sess = ms
 		s.mu.Unlock()
 	}()
-	ch, err := conn.NewAPIChannel()
+	missing, err := lacksMPLS(conn)
 	if err != nil {
-		return fmt.Errorf("opening API channel: %w", err)
+		return err
 	}
-	err = ch.CheckCompatiblity(mplsMessages...)
-	ch.Close()
-	if err != nil {
-		var ce *api.CompatibilityError
-		if !errors.As(err, &ce) {
-			return fmt.Errorf("checking MPLS API compatibility: %w", err)
-		}
-		log.Warn("VPP lacks MPLS API messages: LSPs will not be programmed", "missing", ce.IncompatibleMessages)
+	if len(missing) > 0 {
+		log.Warn("VPP lacks MPLS API messages: LSPs will not be programmed", "missing", missing)
 		return nil
 	}
 	ms.ok = true
@@ -159,19 +153,60 @@ func (s *mplsState) start(ctx context.Context, conn *core.Connection, timeout ti
 	return nil
 }
 
-// loadMPLS dumps VPP's MPLS tables, their entries and the MPLS-enabled
-// interfaces into ms, and returns the LSPs lcpfib owns with their digests.
-func loadMPLS(ctx context.Context, conn api.Connection, timeout time.Duration, ms *mplsSession) (map[rib.Key]uint64, error) {
+// lacksMPLS returns the MPLS messages VPP does not know (none: it speaks
+// MPLS).
+func lacksMPLS(conn *core.Connection) ([]string, error) {
+	ch, err := conn.NewAPIChannel()
+	if err != nil {
+		return nil, fmt.Errorf("opening API channel: %w", err)
+	}
+	err = ch.CheckCompatiblity(mplsMessages...)
+	ch.Close()
+	var ce *api.CompatibilityError
+	switch {
+	case errors.As(err, &ce):
+		return ce.IncompatibleMessages, nil
+	case err != nil:
+		return nil, fmt.Errorf("checking MPLS API compatibility: %w", err)
+	}
+	return nil, nil
+}
+
+// walkMPLS dumps VPP's MPLS tables and calls each with every table's
+// entries (dumped with routeTimeout).
+func walkMPLS(ctx context.Context, conn api.Connection, timeout, routeTimeout time.Duration, each func(id uint32, routes []mpls.MplsRoute)) error {
+	var ids []uint32
 	err := Dump(ctx, conn, &mpls.MplsTableDump{}, timeout, func(m api.Message) error {
 		if d, ok := m.(*mpls.MplsTableDetails); ok {
-			ms.tables[d.MtTable.MtTableID] = true
+			ids = append(ids, d.MtTable.MtTableID)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	err = Dump(ctx, conn, &mpls.MplsInterfaceDump{SwIfIndex: interface_types.InterfaceIndex(invalidIndex)}, timeout,
+	for _, id := range ids {
+		var routes []mpls.MplsRoute
+		err := Dump(ctx, conn, &mpls.MplsRouteDump{Table: mpls.MplsTable{MtTableID: id}}, routeTimeout, func(m api.Message) error {
+			d, ok := m.(*mpls.MplsRouteDetails)
+			if !ok {
+				return fmt.Errorf("mpls_route_dump: unexpected %s", m.GetMessageName())
+			}
+			routes = append(routes, d.MrRoute)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		each(id, routes)
+	}
+	return nil
+}
+
+// loadMPLS dumps VPP's MPLS tables, their entries and the MPLS-enabled
+// interfaces into ms, and returns the LSPs lcpfib owns with their digests.
+func loadMPLS(ctx context.Context, conn api.Connection, timeout time.Duration, ms *mplsSession) (map[rib.Key]uint64, error) {
+	err := Dump(ctx, conn, &mpls.MplsInterfaceDump{SwIfIndex: interface_types.InterfaceIndex(invalidIndex)}, timeout,
 		func(m api.Message) error {
 			if d, ok := m.(*mpls.MplsInterfaceDetails); ok {
 				ms.enabled[uint32(d.SwIfIndex)] = true
@@ -182,24 +217,13 @@ func loadMPLS(ctx context.Context, conn api.Connection, timeout time.Duration, m
 		return nil, err
 	}
 	out := map[rib.Key]uint64{}
-	for id := range ms.tables {
-		var routes []mpls.MplsRoute
-		err := Dump(ctx, conn, &mpls.MplsRouteDump{Table: mpls.MplsTable{MtTableID: id}}, timeout, func(m api.Message) error {
-			d, ok := m.(*mpls.MplsRouteDetails)
-			if !ok {
-				return fmt.Errorf("mpls_route_dump: unexpected %s", m.GetMessageName())
-			}
-			routes = append(routes, d.MrRoute)
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
+	err = walkMPLS(ctx, conn, timeout, timeout, func(id uint32, routes []mpls.MplsRoute) {
+		ms.tables[id] = true
 		for label, d := range ownedLSPs(routes) {
 			out[rib.LSPKey(linuxTable(id), label)] = d
 		}
-	}
-	return out, nil
+	})
+	return out, err
 }
 
 // ownedLSPs picks, from the entries of one MPLS table, the label pairs
