@@ -111,7 +111,6 @@ func (f family) names() []string {
 type peer struct {
 	cfg        Peer
 	idx        uint16
-	up         bool
 	state      string
 	since      time.Time
 	gen        uint16 // bumped when a session ends gracefully: older paths are stale
@@ -278,7 +277,7 @@ func (r *run) invalid(p *peer, prefix string, err error) {
 // session follows a session coming up or going down.
 func (r *run) session(ctx context.Context, p *peer, ev *sessionEvent) {
 	if ev.up {
-		p.up, p.state, p.since, p.eor = true, "established", time.Now(), 0
+		p.state, p.since, p.eor = "established", time.Now(), 0
 		p.families = ev.families
 		r.b.log.Info("BIRD session established", "peer", p.cfg.Address, "families", p.families.names(),
 			"restarting", p.restarting)
@@ -287,7 +286,7 @@ func (r *run) session(ctx context.Context, p *peer, ev *sessionEvent) {
 		}
 		return
 	}
-	p.up, p.state, p.since = false, "active", time.Now()
+	p.state, p.since = "active", time.Now()
 	r.sessionLost(ctx, p, ev)
 }
 

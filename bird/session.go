@@ -32,7 +32,6 @@ type session struct {
 	// Negotiated from the OPENs.
 	hold     time.Duration // 0: no hold timer, no keepalives
 	families family
-	addPath  map[bgp.RouteFamily]bgp.BGPAddPathMode
 	restart  uint16 // BIRD's graceful restart time; 0: it did not offer one
 	opts     *bgp.MarshallingOption
 
@@ -152,11 +151,10 @@ func (s *session) open(br *bufio.Reader) error {
 // negotiate reads BIRD's capabilities: families, add-path, graceful
 // restart, and the hold time.
 func (s *session) negotiate(op *bgp.BGPOpen) {
-	hold := min(time.Duration(op.HoldTime)*time.Second, s.sp.o.HoldTime)
-	s.hold = hold
+	s.hold = min(time.Duration(op.HoldTime)*time.Second, s.sp.o.HoldTime)
 	var mp family
 	sawMP := false
-	s.addPath = map[bgp.RouteFamily]bgp.BGPAddPathMode{}
+	addPath := map[bgp.RouteFamily]bgp.BGPAddPathMode{}
 	for _, p := range op.OptParams {
 		pc, ok := p.(*bgp.OptionParameterCapability)
 		if !ok {
@@ -175,7 +173,7 @@ func (s *session) negotiate(op *bgp.BGPOpen) {
 			case *bgp.CapAddPath:
 				for _, t := range c.Tuples {
 					if t.Mode&bgp.BGP_ADD_PATH_SEND != 0 {
-						s.addPath[t.RouteFamily] = bgp.BGP_ADD_PATH_RECEIVE
+						addPath[t.RouteFamily] = bgp.BGP_ADD_PATH_RECEIVE
 					}
 				}
 			case *bgp.CapGracefulRestart:
@@ -187,7 +185,7 @@ func (s *session) negotiate(op *bgp.BGPOpen) {
 		mp = ipv4 // RFC 4760: no multiprotocol capability means IPv4 unicast
 	}
 	s.families = mp
-	s.opts = &bgp.MarshallingOption{AddPath: s.addPath}
+	s.opts = &bgp.MarshallingOption{AddPath: addPath}
 }
 
 // established reads BIRD's messages until the session ends, and says
